@@ -1,0 +1,108 @@
+"""The SR papers' evaluation protocol, on our models, beside the papers' numbers.
+
+Protocol (Dong et al. 2016, Kim et al. 2016): crop the HR image to a multiple of the scale,
+make the LR image with MATLAB-style antialiased bicubic (srcodec's one downsampler), restore,
+and compute PSNR on the Y channel (MATLAB rgb2ycbcr) with `scale` pixels shaved at each border.
+
+    python -m benchmarks.paper [--data ../shared/datasets] [--sets set5 set14 bsd100]
+                               [--scales 2 3 4] [--models bicubic ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import srcodec
+from srcodec import metrics, resample
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+# Y-PSNR (dB) from the papers: VDSR (Kim et al. 2016) Table 2, SRGAN (Ledig et al. 2017) Table 4.
+PAPER = {
+    "bicubic": {"set5": (33.66, 30.39, 28.42), "set14": (30.24, 27.55, 26.00), "bsd100": (29.56, 27.21, 25.96)},
+    "srcnn": {"set5": (36.66, 32.75, 30.48), "set14": (32.42, 29.28, 27.49), "bsd100": (31.36, 28.41, 26.90)},
+    "vdsr": {"set5": (37.53, 33.66, 31.35), "set14": (33.03, 29.77, 28.01), "bsd100": (31.90, 28.82, 27.29)},
+    "srresnet": {"set5": (None, None, 32.05), "set14": (None, None, 28.49), "bsd100": (None, None, 27.58)},
+    "srgan": {"set5": (None, None, 29.40), "set14": (None, None, 26.02), "bsd100": (None, None, 25.16)},
+}
+
+
+def load_set(folder: Path) -> list[np.ndarray]:
+    """The images of a set; grey ones stay 2-D, since the papers take them as Y directly."""
+    from PIL import Image
+
+    images = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg")):
+        with Image.open(path) as im:
+            images.append(np.asarray(im if im.mode == "L" else im.convert("RGB")))
+    return images
+
+
+def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
+    return image[: image.shape[0] // scale * scale, : image.shape[1] // scale * scale]
+
+
+def bicubic_y_psnr(hr: np.ndarray, scale: int) -> float:
+    """The papers' bicubic baseline exactly as their MATLAB code computes it (Y in float)."""
+    hr = modcrop(hr, scale)
+    y = metrics.luma(hr)
+    lr = resample.imresize(y / 255.0, 1.0 / scale)
+    up = resample.to_uint8(resample.imresize(lr, scale) * 255.0)
+    return metrics.psnr_y(y, up, crop=scale)
+
+
+def model_y_psnr(hr: np.ndarray, scale: int, model: str) -> float:
+    """Y-PSNR of `model` restoring the clean bicubic LR image of `hr` (RGB through srcodec)."""
+    hr = modcrop(hr, scale)
+    sr = srcodec.restore(resample.degrade(hr, scale, codec=None), scale=scale, model=model)
+    return metrics.psnr_y(hr, sr, crop=scale)
+
+
+def table(data: Path, sets, scales, models) -> list[dict]:
+    rows = []
+    for name in sets:
+        images = load_set(data / name)
+        for scale in scales:
+            rows.append(
+                {"set": name, "scale": scale, "model": "bicubic (paper code)",
+                 "psnr": float(np.mean([bicubic_y_psnr(im, scale) for im in images])),
+                 "paper": PAPER["bicubic"][name][scale - 2]}
+            )
+            for model in models:
+                record = srcodec.zoo.get(model)
+                if scale not in record.scales:
+                    continue
+                paper = PAPER.get(record.family, {}).get(name, (None,) * 3)[scale - 2]
+                rows.append(
+                    {"set": name, "scale": scale, "model": model,
+                     "psnr": float(np.mean([model_y_psnr(im, scale, model) for im in images])),
+                     "paper": paper}
+                )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.paper", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"folder holding the sets (default {DEFAULT_DATA})")
+    parser.add_argument("--sets", nargs="+", default=["set5", "set14", "bsd100"])
+    parser.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], choices=[2, 3, 4])
+    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models()])
+    args = parser.parse_args(argv)
+    missing = [s for s in args.sets if not (args.data / s).is_dir()]
+    if missing:
+        print(f"benchmarks.paper: data sets not found under {args.data}: {missing}", file=sys.stderr)
+        return 2
+    print(f"{'set':<7} {'x':>2} {'model':<22} {'Y-PSNR':>7} {'paper':>6} {'diff':>6}")
+    for r in table(args.data, args.sets, args.scales, args.models):
+        paper = f"{r['paper']:6.2f}" if r["paper"] else "     -"
+        diff = f"{r['psnr'] - r['paper']:+6.2f}" if r["paper"] else "     -"
+        print(f"{r['set']:<7} {r['scale']:>2} {r['model']:<22} {r['psnr']:7.2f} {paper} {diff}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Standard image codecs behind one small interface.
+
+Each codec is one module (``jpeg``, ``webp``, ``avif``, ``jxl``) with the same members::
+
+    NAME: str                 # "jpeg", ...
+    EXTENSION: str            # ".jpg", ...
+    available: bool           # the backend imported
+    version() -> str          # backend library and version
+    check(data) -> bool       # do the bytes start with this codec's magic?
+    encode(image, /, quality, **options) -> bytes   # uint8 HxW or HxWx3
+    decode(data) -> numpy.ndarray                    # uint8 HxW or HxWx3
+
+A codec whose backend is missing still imports; using it raises `BackendMissing`, which names
+what to install. This package knows nothing of srcodec.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from encoders._common import BackendMissing, EncoderError
+from encoders import avif, jpeg, jxl, webp
+
+__all__ = ["BackendMissing", "EncoderError", "CODECS", "get", "sniff"]
+
+CODECS: dict[str, ModuleType] = {m.NAME: m for m in (jpeg, webp, avif, jxl)}
+
+
+def get(name: str) -> ModuleType:
+    """Return the codec module called `name`; raise `EncoderError` for an unknown name."""
+    try:
+        return CODECS[name]
+    except (KeyError, TypeError):
+        raise EncoderError(f"codec must be one of {sorted(CODECS)}, got {name!r}") from None
+
+
+def sniff(data: bytes) -> ModuleType | None:
+    """Return the codec whose magic bytes start `data`, or None."""
+    for module in CODECS.values():
+        if module.check(data):
+            return module
+    return None

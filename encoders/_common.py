@@ -1,0 +1,61 @@
+"""What the codec modules share: errors, argument checks, Pillow round trips."""
+
+from __future__ import annotations
+
+import io
+import numbers
+
+import numpy as np
+
+
+class EncoderError(ValueError):
+    """Bad arguments to a codec, or bytes it cannot decode."""
+
+
+class BackendMissing(EncoderError, ImportError):
+    """The library behind a codec is not installed."""
+
+
+def check_quality(quality: object, low: int = 1, high: int = 100) -> int:
+    """Return `quality` as an int, or raise: never clamp silently."""
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
+        raise EncoderError(f"quality must be an integer in {low}..{high}, got {quality!r}")
+    if not low <= quality <= high:
+        raise EncoderError(f"quality must be in {low}..{high}, got {quality}")
+    return int(quality)
+
+
+def check_image(image: object) -> np.ndarray:
+    """Accept uint8 HxW (grey) or HxWx3 (RGB) arrays, contiguous for the backends."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise EncoderError(
+            f"image must be a numpy uint8 array, got {type(image).__name__}"
+            + (f" of {image.dtype}" if isinstance(image, np.ndarray) else "")
+        )
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise EncoderError(f"image must be HxW or HxWx3, got shape {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise EncoderError(f"image must be at least 1x1, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def pil_encode(image: np.ndarray, fmt: str, **params) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(check_image(image)).save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def pil_decode(data: bytes, name: str) -> np.ndarray:
+    """Decode with Pillow to uint8 grey or RGB; any backend failure becomes EncoderError."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            if im.mode not in ("L", "RGB"):
+                im = im.convert("RGB")
+            return np.asarray(im, dtype=np.uint8)
+    except Exception as exc:  # the backends raise OSError, SyntaxError, ValueError, ...
+        raise EncoderError(f"cannot decode {name} data: {exc}") from exc

@@ -1,0 +1,46 @@
+"""WebP (lossy) through Pillow's libwebp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from encoders._common import BackendMissing, check_quality, pil_decode, pil_encode
+
+NAME = "webp"
+EXTENSION = ".webp"
+INSTALL_HINT = "a Pillow built with WebP support (the PyPI wheels have it)"
+
+try:
+    from PIL import features as _features
+
+    available = bool(_features.check("webp"))
+except ImportError:  # pragma: no cover
+    available = False
+
+
+def _require() -> None:
+    if not available:
+        raise BackendMissing(f"the webp codec needs {INSTALL_HINT}")
+
+
+def version() -> str:
+    _require()
+    from PIL import features
+
+    return "libwebp " + str(features.version("webp"))
+
+
+def check(data: bytes) -> bool:
+    return bytes(data[:4]) == b"RIFF" and bytes(data[8:12]) == b"WEBP"
+
+
+def encode(image: np.ndarray, /, quality: int = 75, *, method: int = 6) -> bytes:
+    """Encode uint8 HxW or HxWx3 to lossy WebP; `method` 0 (fast) .. 6 (smallest)."""
+    _require()
+    quality = check_quality(quality, 0, 100)
+    return pil_encode(image, "WEBP", quality=quality, method=int(method), exif=b"", icc_profile=None)
+
+
+def decode(data: bytes) -> np.ndarray:
+    _require()
+    return pil_decode(bytes(data), NAME)

@@ -1,0 +1,53 @@
+"""srcodec: a bandwidth-saving image codec.
+
+The sender shrinks an image and JPEG-codes it; the receiver restores full resolution with a
+super-resolution network named in the file::
+
+    blob = srcodec.encode(image, scale=2, quality=40)   # bytes; a valid JPEG of the small image
+    image = srcodec.decode(blob)                         # uint8 HxWx3, original size
+    info = srcodec.inspect(blob)                         # header fields, no pixel decoding
+"""
+
+from srcodec import api as _api
+from srcodec.api import Info, decode, encode, inspect, restore
+from srcodec.errors import (
+    ArgumentError,
+    CodecUnavailableError,
+    FormatError,
+    ImageError,
+    LimitError,
+    SrcodecError,
+    UnknownModelError,
+    UnsupportedVersionError,
+    WeightsError,
+)
+from srcodec.zoo import ModelRecord, list_models, register_model, unregister_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "encode",
+    "decode",
+    "inspect",
+    "restore",
+    "list_models",
+    "register_model",
+    "unregister_model",
+    "Info",
+    "ModelRecord",
+    "SrcodecError",
+    "ArgumentError",
+    "CodecUnavailableError",
+    "FormatError",
+    "ImageError",
+    "LimitError",
+    "UnknownModelError",
+    "UnsupportedVersionError",
+    "WeightsError",
+]
+
+
+def __getattr__(name: str):
+    if name == "MAX_PIXELS":  # read through, so srcodec.api.MAX_PIXELS stays the one setting
+        return _api.MAX_PIXELS
+    raise AttributeError(name)

@@ -1,0 +1,205 @@
+"""The public functions: encode, decode, inspect, restore."""
+
+from __future__ import annotations
+
+import io
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+import encoders
+from srcodec import container, images, resample, zoo
+from srcodec.errors import (
+    ArgumentError,
+    CodecUnavailableError,
+    FormatError,
+    LimitError,
+    UnknownModelError,
+    WeightsError,
+)
+from srcodec.inference import super_resolve
+
+# Decompression-bomb guard: decode refuses files whose output would have more pixels.
+# Raise it per call with decode(..., max_pixels=N), or for the process by assigning here.
+MAX_PIXELS = 2**27  # 134 megapixels: a 16384 x 8192 image
+
+
+@dataclass(frozen=True)
+class Info:
+    """What `inspect` reports: the header's fields and where the bytes go."""
+
+    codec: str
+    scale: int
+    width: int
+    height: int
+    lr_width: int
+    lr_height: int
+    grey: bool
+    model: str
+    digest: str | None
+    seed: int | None
+    temperature: float | None
+    file_bytes: int
+    header_bytes: int
+    payload_bytes: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ArgumentError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return int(value)
+
+
+def _codec(name: str):
+    try:
+        module = encoders.get(name)
+    except encoders.EncoderError as exc:
+        raise ArgumentError(str(exc)) from None
+    if not module.available:
+        raise CodecUnavailableError(f"the {name} codec needs {getattr(module, 'INSTALL_HINT', 'its backend')}")
+    return module
+
+
+def encode(
+    image,
+    *,
+    scale: int = 2,
+    quality: int = 75,
+    model: str = "auto",
+    codec: str = "jpeg",
+    alpha: str = "error",
+    seed: int | None = None,
+    temperature: float | None = None,
+    codec_options: dict | None = None,
+) -> bytes:
+    """Shrink `image` by `scale`, code it with `codec` at `quality`, and wrap it in a srcodec file.
+
+    `image`: numpy uint8/uint16 array (HxW, HxWx1..4), PIL image, or path (see
+    `srcodec.images` for alpha, palette, CMYK and 16-bit handling). `model` names the zoo model
+    that will decode the file ("auto": the default model for `scale`). `seed` and `temperature`
+    apply to sampled models only. `codec_options` go to the inner codec (e.g. jpeg's
+    ``progressive`` and ``subsampling``).
+
+    Returns the file's bytes: with ``codec="jpeg"`` a valid JPEG of the small image.
+    Raises `ArgumentError`, `ImageError`, `UnknownModelError`, `CodecUnavailableError`.
+    """
+    scale = _check_int("scale", scale, 1, container.MAX_SCALE)
+    module = _codec(codec)
+    if not isinstance(model, str):
+        raise ArgumentError(f"model must be a model id string, got {model!r}")
+    record = zoo.resolve(model, scale)
+    if record.sampled:
+        seed = 0 if seed is None else _check_int("seed", seed, 0, 2**32 - 1)
+        temperature = 1.0 if temperature is None else float(temperature)
+        if not 0.0 <= temperature <= 65.535:
+            raise ArgumentError(f"temperature must be in 0..65.535, got {temperature}")
+    elif seed is not None or temperature is not None:
+        raise ArgumentError(f"seed and temperature apply to sampled models; {record.id!r} is deterministic")
+    pixels = images.to_array(image, alpha=alpha)
+    try:
+        payload = resample.compress(pixels, scale, codec, quality, **(codec_options or {}))
+    except encoders.BackendMissing as exc:
+        raise CodecUnavailableError(str(exc)) from None
+    except (encoders.EncoderError, TypeError) as exc:
+        raise ArgumentError(f"{codec}: {exc}") from None
+    header = container.Header(
+        scale=scale,
+        width=pixels.shape[1],
+        height=pixels.shape[0],
+        model=record.id,
+        codec=module.NAME,
+        grey=pixels.ndim == 2,
+        digest=record.digest,
+        seed=seed,
+        temperature=temperature,
+    )
+    return container.pack(header, payload)
+
+
+def inspect(data: bytes) -> Info:
+    """Read a srcodec file's header without decoding any pixels; raises `FormatError`."""
+    header, payload = container.unpack(data)
+    lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
+    return Info(
+        codec=header.codec,
+        scale=header.scale,
+        width=header.width,
+        height=header.height,
+        lr_width=lr_w,
+        lr_height=lr_h,
+        grey=header.grey,
+        model=header.model,
+        digest=header.digest.hex() if header.digest else None,
+        seed=header.seed,
+        temperature=header.temperature,
+        file_bytes=len(data),
+        header_bytes=len(data) - len(payload),
+        payload_bytes=len(payload),
+    )
+
+
+def _payload_size(payload: bytes, codec: str) -> tuple[int, int]:
+    """Width and height the payload declares, read before any pixel is decoded."""
+    from PIL import Image
+
+    if codec == "jxl":
+        _codec("jxl")  # registers the plugin with Pillow
+    try:
+        with Image.open(io.BytesIO(payload)) as im:
+            return im.size
+    except Exception as exc:  # Pillow raises many types for garbage
+        raise FormatError(f"corrupted {codec} payload: {exc}") from None
+
+
+def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
+    """Decode a srcodec file to uint8 HxWx3 (or HxW for a grey image) at its original size.
+
+    The header names the model; its weights must be installed and match the header's digest.
+    Raises `FormatError` (malformed or corrupted bytes), `LimitError` (over `max_pixels`,
+    default `srcodec.MAX_PIXELS`), `UnknownModelError`, `WeightsError`,
+    `CodecUnavailableError`.
+    """
+    header, payload = container.unpack(data)
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    if header.width * header.height > limit:
+        raise LimitError(
+            f"image is {header.width}x{header.height} = {header.width * header.height} pixels, "
+            f"over the limit of {limit} (raise max_pixels to allow it)"
+        )
+    record = zoo.get(header.model)
+    if header.scale not in record.scales:
+        raise UnknownModelError(f"model {record.id!r} serves scales {list(record.scales)}, not {header.scale}")
+    if header.digest != record.digest:
+        raise WeightsError(
+            f"file was encoded for {record.id!r} weights {header.digest.hex() if header.digest else 'none'}, "
+            f"installed weights are {record.digest.hex() if record.digest else 'none'}"
+        )
+    module = _codec(header.codec)
+    lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
+    if _payload_size(payload, header.codec) != (lr_w, lr_h):
+        raise FormatError(f"payload size does not match the header ({lr_w}x{lr_h} expected)")
+    try:
+        lr = module.decode(payload)
+    except encoders.EncoderError as exc:
+        raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
+    if header.grey and lr.ndim == 3:
+        lr = resample.to_uint8(resample.rgb_to_ycbcr(lr)[..., 0])
+    elif not header.grey and lr.ndim == 2:
+        raise FormatError("header says RGB but the payload is grey")
+    if lr.shape[:2] != (lr_h, lr_w):
+        raise FormatError(f"payload decoded to {lr.shape[1]}x{lr.shape[0]}, header says {lr_w}x{lr_h}")
+    return super_resolve(lr, header.scale, record)[: header.height, : header.width]
+
+
+def restore(lr_image, *, scale: int, model: str = "auto") -> np.ndarray:
+    """Super-resolve an already-small image `scale` times with a zoo model (no container).
+
+    `lr_image` as for `encode`. Returns uint8 HxWx3 (HxW for grey input).
+    """
+    scale = _check_int("scale", scale, 1, container.MAX_SCALE)
+    record = zoo.resolve(model, scale)
+    return super_resolve(images.to_array(lr_image), scale, record)

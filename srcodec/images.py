@@ -1,0 +1,109 @@
+"""Turning whatever the caller hands `encode` into uint8 grey (HxW) or RGB (HxWx3).
+
+Defined behaviour for every input kind (also in the README):
+
+* paths and PIL images: EXIF orientation is applied first.
+* grey (L, 1-bit, HxW or HxWx1 arrays) stays grey: one channel is coded and decoded.
+* palette (P) images become RGB, or RGBA when the palette has transparency.
+* CMYK (and other PIL modes) are converted to RGB by Pillow (no colour management).
+* 16-bit (uint16 arrays, PIL I;16 / I) are reduced to 8 bits by rounding (v * 255 / 65535).
+* alpha: an alpha channel that is fully opaque is lossless to drop and is dropped; any other
+  alpha raises `ImageError` unless the caller passes ``alpha="flatten"``, which composites the
+  image onto white. srcodec does not carry alpha.
+* float, signed, or other dtypes raise `ImageError`: their value range is ambiguous.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from srcodec.errors import ImageError
+
+ALPHA_CHOICES = ("error", "flatten")
+
+
+def _from_uint16(x: np.ndarray) -> np.ndarray:
+    return ((x.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _pil_to_array(im) -> np.ndarray:
+    from PIL import ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    mode = im.mode
+    if mode in ("L", "RGB", "RGBA", "LA"):
+        return np.asarray(im)
+    if mode == "1":
+        return np.asarray(im.convert("L"))
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        x = np.asarray(im)
+        if x.min(initial=0) < 0 or x.max(initial=0) > 65535:
+            raise ImageError(f"32-bit integer image with values outside 0..65535 (mode {mode})")
+        return _from_uint16(x)
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+    if mode == "F":
+        raise ImageError("floating-point images (PIL mode F) are not supported: convert to 8-bit first")
+    return np.asarray(im.convert("RGB"))  # CMYK, YCbCr, LAB, HSV, RGBX, ...
+
+
+def _flatten_alpha(x: np.ndarray, alpha: str) -> np.ndarray:
+    colour, a = x[..., :-1], x[..., -1]
+    if a.min(initial=255) == 255:
+        return colour
+    if alpha != "flatten":
+        raise ImageError(
+            "image has transparency, which srcodec does not carry; pass alpha='flatten' to "
+            "composite it onto white, or remove the alpha channel yourself"
+        )
+    weight = a.astype(np.float32)[..., None] / 255.0
+    flat = colour.astype(np.float32) * weight + 255.0 * (1.0 - weight)
+    return np.clip(np.floor(flat + 0.5), 0, 255).astype(np.uint8)
+
+
+def to_array(image: object, *, alpha: str = "error") -> np.ndarray:
+    """Return `image` (array, PIL image, or path) as uint8 HxW or HxWx3, as documented above.
+
+    Raises `ImageError` for inputs that cannot be coded as given; `FileNotFoundError` for a
+    missing path.
+    """
+    if alpha not in ALPHA_CHOICES:
+        raise ImageError(f"alpha must be one of {ALPHA_CHOICES}, got {alpha!r}")
+    if isinstance(image, (str, os.PathLike)):
+        from PIL import Image, UnidentifiedImageError
+
+        path = Path(image)
+        try:
+            with Image.open(path) as im:
+                im.load()
+                x = _pil_to_array(im)
+        except UnidentifiedImageError as exc:
+            raise ImageError(f"{path}: not an image Pillow can read") from exc
+    elif isinstance(image, np.ndarray):
+        x = image
+    elif hasattr(image, "mode") and hasattr(image, "getdata"):
+        x = _pil_to_array(image)
+    else:
+        raise ImageError(f"image must be a numpy array, a PIL image or a path, got {type(image).__name__}")
+
+    if x.dtype == np.uint16:
+        x = _from_uint16(x)
+    elif x.dtype == bool:
+        x = x.astype(np.uint8) * 255
+    if x.dtype != np.uint8:
+        raise ImageError(f"image dtype must be uint8 or uint16, got {x.dtype}")
+    if x.ndim == 3 and x.shape[2] == 1:
+        x = x[..., 0]
+    if x.ndim == 3 and x.shape[2] in (2, 4):
+        x = _flatten_alpha(x, alpha)
+        if x.shape[2] == 1:
+            x = x[..., 0]
+    if not (x.ndim == 2 or (x.ndim == 3 and x.shape[2] == 3)):
+        raise ImageError(f"image must be HxW, HxWx1, HxWx2, HxWx3 or HxWx4, got shape {x.shape}")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ImageError(f"image must be at least 1x1, got shape {x.shape}")
+    return np.ascontiguousarray(x)

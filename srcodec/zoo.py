@@ -1,0 +1,226 @@
+"""The model zoo: one record per model id, weights verified against their digest before use.
+
+Shipped models are pairs of files in ``srcodec/weights/``: ``<id>.json`` (the record) and
+``<id>.weights.h5`` (weights only; networks are built from code). The built-in ``bicubic``
+decoder has no weights. Users add their own with `register_model`.
+
+An id names exact weights forever: new weights get a new id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from srcodec.container import DIGEST_BYTES, MAX_SCALE, MODEL_ID
+from srcodec.errors import SrcodecError, UnknownModelError, WeightsError
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+COLOURS = ("y", "rgb")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """Everything the zoo knows about one model id."""
+
+    id: str
+    family: str  # "bicubic" or a module of srcodec.nets
+    scales: tuple[int, ...]
+    colour: str = "rgb"
+    config: dict = field(default_factory=dict)
+    weights: Path | None = None
+    sha256: str | None = None
+    default: bool = False  # preferred by model="auto" for its scales
+    sampled: bool = False  # decoding draws samples: the header carries seed and temperature
+    training: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def digest(self) -> bytes | None:
+        """The truncated SHA-256 that files encoded for this model carry."""
+        return bytes.fromhex(self.sha256)[:DIGEST_BYTES] if self.sha256 else None
+
+    def summary(self) -> dict:
+        """A JSON-ready dict of the record (paths as strings)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["scales"] = list(self.scales)
+        out["weights"] = str(self.weights) if self.weights else None
+        return out
+
+
+BICUBIC = ModelRecord(
+    id="bicubic",
+    family="bicubic",
+    scales=tuple(range(1, MAX_SCALE + 1)),
+    colour="rgb",
+    training={"note": "no training: MATLAB-style bicubic interpolation"},
+)
+
+_lock = threading.RLock()
+_records: dict[str, ModelRecord] = {}
+_loaded: dict[tuple[str, str], object] = {}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_record(record: ModelRecord) -> None:
+    from srcodec import nets
+
+    if not MODEL_ID.fullmatch(record.id):
+        raise SrcodecError(f"model id must match {MODEL_ID.pattern}, got {record.id!r}")
+    if record.family != "bicubic" and record.family not in nets.FAMILIES:
+        raise SrcodecError(f"family must be 'bicubic' or one of {nets.FAMILIES}, got {record.family!r}")
+    if not record.scales or any(not 1 <= s <= MAX_SCALE for s in record.scales):
+        raise SrcodecError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
+    if record.colour not in COLOURS:
+        raise SrcodecError(f"colour must be one of {COLOURS}, got {record.colour!r}")
+    if record.family != "bicubic" and (record.weights is None or record.sha256 is None):
+        raise SrcodecError(f"model {record.id!r} needs a weights file and its sha256")
+
+
+def _record_from_json(path: Path) -> ModelRecord:
+    raw = json.loads(path.read_text())
+    raw["scales"] = tuple(raw["scales"])
+    raw["weights"] = path.parent / raw["weights"]
+    return ModelRecord(**raw)
+
+
+def _ensure_loaded() -> None:
+    with _lock:
+        if _records:
+            return
+        _records[BICUBIC.id] = BICUBIC
+        for path in sorted(WEIGHTS_DIR.glob("*.json")):
+            record = _record_from_json(path)
+            _check_record(record)
+            _records[record.id] = record
+
+
+def register_model(
+    model_id: str,
+    weights: str | os.PathLike,
+    *,
+    family: str,
+    scales,
+    colour: str | None = None,
+    config: dict | None = None,
+    sha256: str | None = None,
+    default: bool = False,
+    training: dict | None = None,
+    scores: dict | None = None,
+) -> ModelRecord:
+    """Add a model of your own; files naming `model_id` then decode with it.
+
+    `sha256` pins the weights (the file is checked against it on load); when omitted, the
+    file's current digest is taken. Raises `SrcodecError` for a bad record or an id that is
+    already registered with other weights, `WeightsError` when the file is missing.
+    """
+    from srcodec import nets
+
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    if colour is None:
+        colour = nets.family(family).COLOUR if family in nets.FAMILIES else "rgb"
+    record = ModelRecord(
+        id=model_id,
+        family=family,
+        scales=tuple(int(s) for s in scales),
+        colour=colour,
+        config=dict(config or {}),
+        weights=path.resolve(),
+        sha256=(sha256 or sha256_file(path)).lower(),
+        default=default,
+        training=dict(training or {}),
+        scores=dict(scores or {}),
+    )
+    _check_record(record)
+    with _lock:
+        _ensure_loaded()
+        old = _records.get(model_id)
+        if old is not None and old.sha256 != record.sha256:
+            raise SrcodecError(f"model id {model_id!r} is already registered with other weights; ids name exact weights")
+        _records[model_id] = record
+    return record
+
+
+def unregister_model(model_id: str) -> None:
+    """Remove a model added with `register_model` (shipped models stay)."""
+    with _lock:
+        record = _records.get(model_id)
+        if record is None or record.weights is None or record.weights.parent == WEIGHTS_DIR:
+            raise UnknownModelError(f"no user-registered model {model_id!r}")
+        del _records[model_id]
+        for key in [k for k in _loaded if k[0] == model_id]:
+            del _loaded[key]
+
+
+def list_models() -> list[ModelRecord]:
+    """All registered models, sorted by id."""
+    _ensure_loaded()
+    with _lock:
+        return [_records[k] for k in sorted(_records)]
+
+
+def get(model_id: str) -> ModelRecord:
+    """The record of `model_id`; raises `UnknownModelError`."""
+    _ensure_loaded()
+    with _lock:
+        record = _records.get(model_id)
+    if record is None:
+        raise UnknownModelError(f"unknown model {model_id!r}; known: {', '.join(sorted(_records))}")
+    return record
+
+
+def resolve(model: str, scale: int, grey: bool = False) -> ModelRecord:
+    """The record `model` names for `scale`; ``"auto"`` picks the default model for it."""
+    if model == "auto":
+        candidates = [r for r in list_models() if r.default and scale in r.scales]
+        return candidates[0] if candidates else BICUBIC
+    record = get(model)
+    if scale not in record.scales:
+        raise UnknownModelError(f"model {model!r} serves scales {list(record.scales)}, not {scale}")
+    return record
+
+
+def load(record: ModelRecord):
+    """Build the network of `record` and load its weights after checking their SHA-256.
+
+    Networks are cached per (id, digest). Raises `WeightsError` on a missing file or a
+    digest mismatch.
+    """
+    if record.family == "bicubic":
+        return None
+    key = (record.id, record.sha256)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+        path = Path(record.weights)
+        if not path.is_file():
+            raise WeightsError(f"weights of model {record.id!r} not found: {path}")
+        actual = sha256_file(path)
+        if actual != record.sha256:
+            raise WeightsError(
+                f"weights of model {record.id!r} do not match the zoo: sha256 {actual[:16]}..., "
+                f"expected {record.sha256[:16]}... ({path})"
+            )
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from srcodec import nets
+
+        net = nets.build(record.family, record.config)
+        try:
+            net.load_weights(path)
+        except Exception as exc:  # h5py / Keras raise many types for a bad file
+            raise WeightsError(f"cannot load weights of model {record.id!r} from {path}: {exc}") from exc
+        _loaded[key] = net
+        return net

@@ -1,0 +1,319 @@
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import encoders
+import srcodec
+from srcodec import api, container, metrics, resample
+from srcodec.errors import (
+    ArgumentError,
+    CodecUnavailableError,
+    FormatError,
+    ImageError,
+    LimitError,
+    SrcodecError,
+    UnknownModelError,
+    WeightsError,
+)
+
+
+def test_round_trip_is_a_viewable_jpeg_of_the_small_image(photo):
+    blob = srcodec.encode(photo, scale=2, quality=80)
+    assert isinstance(blob, bytes)
+    with Image.open(io.BytesIO(blob)) as im:  # any JPEG reader shows the small image
+        assert im.format == "JPEG" and im.size == (64, 48)
+    out = srcodec.decode(blob)
+    assert out.dtype == np.uint8 and out.shape == photo.shape
+    assert metrics.psnr_rgb(photo, out) > 24
+
+
+def test_bicubic_decode_is_bicubic_upsampling_of_the_payload(photo):
+    blob = srcodec.encode(photo, scale=2, quality=70, model="bicubic")
+    header, payload = container.unpack(blob)
+    expected = resample.to_uint8(resample.upsample(encoders.jpeg.decode(payload), 2))
+    assert np.array_equal(srcodec.decode(blob), expected)
+
+
+def test_inspect_reads_the_header(photo):
+    blob = srcodec.encode(photo[:95, :127], scale=3, quality=55)
+    info = srcodec.inspect(blob)
+    assert (info.width, info.height, info.scale, info.lr_width, info.lr_height) == (127, 95, 3, 43, 32)
+    assert (info.codec, info.model, info.grey, info.digest) == ("jpeg", "bicubic", False, None)
+    assert info.file_bytes == len(blob) == info.header_bytes + info.payload_bytes
+    # the APP9 marker and length, then the header; 127 and 95 take one LEB128 byte each
+    assert info.header_bytes == 4 + len(container.encode_header(container.Header(3, 127, 95, "bicubic"))) == 25
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(h=st.integers(1, 40), w=st.integers(1, 40), scale=st.integers(1, 4), grey=st.booleans())
+def test_any_size_round_trips_to_its_exact_size(h, w, scale, grey):
+    rng = np.random.default_rng(h * 1000 + w)
+    image = rng.integers(0, 256, (h, w) if grey else (h, w, 3)).astype(np.uint8)
+    out = srcodec.decode(srcodec.encode(image, scale=scale, quality=90))
+    assert out.shape == image.shape and out.dtype == np.uint8
+
+
+def test_scale_larger_than_the_image_works():
+    image = np.full((1, 1, 3), (200, 10, 90), np.uint8)
+    out = srcodec.decode(srcodec.encode(image, scale=8, quality=100))
+    assert out.shape == (1, 1, 3)
+    assert np.abs(out.astype(int) - image).max() <= 8
+
+
+@pytest.mark.parametrize("codec", [n for n, m in encoders.CODECS.items() if m.available and n != "jpeg"])
+def test_other_inner_codecs_use_the_framed_container(codec, photo):
+    blob = srcodec.encode(photo, scale=2, quality=80, codec=codec)
+    assert blob[:4] == b"srcd"
+    assert srcodec.inspect(blob).codec == codec
+    assert srcodec.decode(blob).shape == photo.shape
+
+
+def test_grey_stays_grey_and_is_coded_as_one_channel(grey_photo):
+    blob = srcodec.encode(grey_photo, scale=2, quality=80)
+    assert srcodec.inspect(blob).grey
+    with Image.open(io.BytesIO(blob)) as im:
+        assert im.mode == "L"
+    assert srcodec.decode(blob).shape == grey_photo.shape
+
+
+def test_scale_1_is_plain_jpeg_plus_header(photo):
+    blob = srcodec.encode(photo, scale=1, quality=60)
+    header = container.encode_header(container.Header(1, 128, 96, "bicubic"))
+    assert len(blob) == len(encoders.jpeg.encode(photo, 60)) + 4 + len(header)
+    assert np.array_equal(srcodec.decode(blob), encoders.jpeg.decode(container.unpack(blob)[1]))
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+def test_paths_and_pil_images(tmp_path, photo):
+    path = tmp_path / "x.png"
+    Image.fromarray(photo).save(path)
+    from_path = srcodec.encode(path, scale=2, quality=50)
+    assert from_path == srcodec.encode(str(path), scale=2, quality=50)
+    assert from_path == srcodec.encode(Image.fromarray(photo), scale=2, quality=50)
+    assert from_path == srcodec.encode(photo, scale=2, quality=50)
+
+
+def test_exif_orientation_is_applied(tmp_path, photo):
+    path = tmp_path / "rotated.jpg"
+    im = Image.fromarray(photo)  # 128 wide, 96 high
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to view"
+    im.save(path, exif=exif, quality=95)
+    info = srcodec.inspect(srcodec.encode(path, scale=2, quality=50))
+    assert (info.width, info.height) == (96, 128)
+
+
+def test_opaque_alpha_is_lossless_to_drop(photo):
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+    assert srcodec.encode(rgba, scale=2, quality=50) == srcodec.encode(photo, scale=2, quality=50)
+
+
+def test_transparency_is_refused_unless_flattened(photo):
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 128, np.uint8)])
+    with pytest.raises(ImageError, match="alpha='flatten'"):
+        srcodec.encode(rgba, scale=2, quality=50)
+    flat = srcodec.decode(srcodec.encode(rgba, scale=2, quality=95, alpha="flatten"))
+    assert flat.mean() > photo.mean() + 20  # composited onto white
+    with pytest.raises(ImageError, match="alpha must be"):
+        srcodec.encode(photo, alpha="drop")
+
+
+def test_palette_cmyk_16bit_and_bilevel_inputs(photo):
+    palette = Image.fromarray(photo).convert("P")
+    assert srcodec.decode(srcodec.encode(palette, scale=2, quality=90)).shape == photo.shape
+    cmyk = Image.fromarray(photo).convert("CMYK")
+    assert srcodec.decode(srcodec.encode(cmyk, scale=2, quality=90)).shape == photo.shape
+    wide = photo.astype(np.uint16) * 257
+    assert srcodec.encode(wide, scale=2, quality=50) == srcodec.encode(photo, scale=2, quality=50)
+    grey16 = Image.fromarray((photo[..., 0].astype(np.uint16) * 257))
+    assert grey16.mode.startswith("I;16")
+    assert srcodec.inspect(srcodec.encode(grey16, scale=2, quality=50)).grey
+    bilevel = Image.fromarray(photo[..., 0] > 128)
+    assert srcodec.decode(srcodec.encode(bilevel, scale=1, quality=90)).shape == photo.shape[:2]
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros((4, 4, 3), np.float32), "dtype"),
+        (np.zeros((4, 4, 3), np.int16), "dtype"),
+        (np.zeros((4, 4, 5), np.uint8), "shape"),
+        (np.zeros((0, 4, 3), np.uint8), "1x1"),
+        (np.zeros((2, 2, 2, 3), np.uint8), "shape"),
+        ([[1, 2], [3, 4]], "numpy array"),
+    ],
+)
+def test_bad_images_are_refused_clearly(bad, match):
+    with pytest.raises(ImageError, match=match):
+        srcodec.encode(bad, scale=2, quality=50)
+
+
+def test_missing_and_unreadable_paths(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        srcodec.encode(tmp_path / "nope.png")
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"hello")
+    with pytest.raises(ImageError, match="not an image"):
+        srcodec.encode(junk)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"scale": 0}, "scale"),
+        ({"scale": 9}, "scale"),
+        ({"scale": 2.0}, "scale"),
+        ({"quality": 0}, "quality"),
+        ({"quality": 101}, "quality"),
+        ({"codec": "png"}, "codec"),
+        ({"seed": 3}, "sampled"),
+        ({"model": 5}, "model"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(kwargs, match, photo):
+    with pytest.raises(ArgumentError, match=match):
+        srcodec.encode(photo, **kwargs)
+
+
+def test_unknown_model_on_encode(photo):
+    with pytest.raises(UnknownModelError, match="nosuch"):
+        srcodec.encode(photo, model="nosuch")
+
+
+def test_missing_backend_is_a_clear_error(monkeypatch, photo):
+    monkeypatch.setattr(encoders.jxl, "available", False)
+    with pytest.raises(CodecUnavailableError, match="pillow-jxl-plugin"):
+        srcodec.encode(photo, codec="jxl")
+
+
+# ---- untrusted bytes --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_blob():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (24, 20, 3)).astype(np.uint8)
+    return srcodec.encode(image, scale=2, quality=50)
+
+
+def test_every_truncation_raises_a_typed_error(small_blob):
+    for n in range(len(small_blob)):
+        with pytest.raises(FormatError):
+            srcodec.decode(small_blob[:n])
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_payload_corruption_never_escapes_as_another_error(data, small_blob):
+    blob = bytearray(small_blob)
+    start = srcodec.inspect(small_blob).header_bytes
+    for pos in data.draw(st.lists(st.integers(start, len(blob) - 1), min_size=1, max_size=4)):
+        blob[pos] = data.draw(st.integers(0, 255))
+    try:
+        out = srcodec.decode(bytes(blob))
+    except SrcodecError:
+        return
+    assert out.shape == (24, 20, 3)
+
+
+def _with_header(blob: bytes, **changes) -> bytes:
+    header, payload = container.unpack(blob)
+    return container.pack(container.Header(**{**header.__dict__, **changes}), payload)
+
+
+def test_unknown_model_in_a_file(small_blob):
+    with pytest.raises(UnknownModelError, match="nosuch"):
+        srcodec.decode(_with_header(small_blob, model="nosuch"))
+
+
+def test_header_and_payload_must_agree(small_blob):
+    with pytest.raises(FormatError, match="payload size"):
+        srcodec.decode(_with_header(small_blob, width=200))
+
+
+def test_pixel_limit_refuses_before_decoding(small_blob, monkeypatch):
+    bomb = _with_header(small_blob, width=2**28 - 1, height=2**28 - 1)
+    with pytest.raises(LimitError, match="max_pixels"):
+        srcodec.decode(bomb)
+    with pytest.raises(LimitError):
+        srcodec.decode(small_blob, max_pixels=100)
+    monkeypatch.setattr(api, "MAX_PIXELS", 100)
+    assert srcodec.MAX_PIXELS == 100
+    with pytest.raises(LimitError):
+        srcodec.decode(small_blob)
+
+
+def test_every_error_is_a_srcodec_error_and_a_builtin():
+    assert issubclass(FormatError, ValueError) and issubclass(FormatError, SrcodecError)
+    assert issubclass(UnknownModelError, LookupError)
+    assert issubclass(WeightsError, OSError)
+    assert issubclass(CodecUnavailableError, ImportError)
+
+
+# ---- zoo models ---------------------------------------------------------------------------
+
+def test_registered_model_decodes_files_that_name_it(tiny_model, photo):
+    blob = srcodec.encode(photo, scale=2, quality=80, model="tiny-srcnn")
+    info = srcodec.inspect(blob)
+    assert info.model == "tiny-srcnn" and info.digest == tiny_model.sha256[:16]
+    out = srcodec.decode(blob)
+    assert out.shape == photo.shape
+    header, payload = container.unpack(blob)
+    expected = srcodec.restore(encoders.jpeg.decode(payload), scale=2, model="tiny-srcnn")
+    assert np.array_equal(out, expected[: photo.shape[0], : photo.shape[1]])
+    bicubic = resample.to_uint8(resample.upsample(encoders.jpeg.decode(payload), 2))
+    assert not np.array_equal(out, bicubic)  # the network really ran
+    assert "tiny-srcnn" in [r.id for r in srcodec.list_models()]
+
+
+def test_model_scales_are_enforced(tiny_model, photo):
+    with pytest.raises(UnknownModelError, match="serves scales"):
+        srcodec.encode(photo, scale=4, model="tiny-srcnn")
+
+
+def test_file_for_other_weights_is_refused(tiny_model, photo):
+    blob = srcodec.encode(photo, scale=2, quality=80, model="tiny-srcnn")
+    with pytest.raises(WeightsError, match="encoded for"):
+        srcodec.decode(_with_header(blob, digest=b"\x00" * 8))
+
+
+def test_tampered_weights_are_refused(tiny_model, photo):
+    blob = srcodec.encode(photo, scale=2, quality=80, model="tiny-srcnn")
+    with open(tiny_model.weights, "ab") as f:
+        f.write(b"tamper")
+    srcodec.zoo._loaded.clear()
+    with pytest.raises(WeightsError, match="do not match"):
+        srcodec.decode(blob)
+
+
+def test_register_refuses_bad_records(tmp_path):
+    path = tmp_path / "w.weights.h5"
+    path.write_bytes(b"x")
+    with pytest.raises(SrcodecError, match="family"):
+        srcodec.register_model("m1", path, family="nosuch", scales=[2])
+    with pytest.raises(SrcodecError, match="scales"):
+        srcodec.register_model("m1", path, family="srcnn", scales=[0])
+    with pytest.raises(SrcodecError, match="model id"):
+        srcodec.register_model("Bad Id", path, family="srcnn", scales=[2])
+    with pytest.raises(WeightsError, match="not found"):
+        srcodec.register_model("m1", tmp_path / "missing.h5", family="srcnn", scales=[2])
+
+
+def test_tiled_output_equals_untiled(tiny_model, photo):
+    from srcodec.inference import super_resolve
+
+    lr = resample.downsample(photo, 2)
+    whole = super_resolve(lr, 2, tiny_model, tile=1024)
+    tiled = super_resolve(lr, 2, tiny_model, tile=17)
+    assert np.abs(whole.astype(int) - tiled).max() <= 1
+
+
+def test_restore_without_container(photo):
+    lr = resample.downsample(photo, 2)
+    out = srcodec.restore(lr, scale=2, model="bicubic")
+    assert out.shape == (96, 128, 3)
+    assert metrics.psnr_rgb(photo, out) > 25

@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import srcodec
+from srcodec.cli import main
+
+
+@pytest.fixture
+def images(tmp_path, photo):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.roll(photo, i * 7, axis=1)).save(folder / f"img{i}.png")
+    return folder
+
+
+def test_encode_decode_one_file(tmp_path, images, capsys):
+    source = images / "img0.png"
+    assert main(["encode", str(source), "-s", "2", "-q", "60", "-o", str(tmp_path / "a.sr.jpg")]) == 0
+    blob = (tmp_path / "a.sr.jpg").read_bytes()
+    assert srcodec.inspect(blob).scale == 2
+    assert main(["decode", str(tmp_path / "a.sr.jpg"), "-o", str(tmp_path / "a.png")]) == 0
+    with Image.open(tmp_path / "a.png") as im:
+        assert im.size == (128, 96)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")), srcodec.decode(blob))
+
+
+def test_folders_in_and_out(tmp_path, images):
+    out = tmp_path / "enc"
+    assert main(["encode", str(images), "-o", str(out), "-q", "50"]) == 0
+    encoded = sorted(p.name for p in out.iterdir())
+    assert encoded == ["img0.sr.jpg", "img1.sr.jpg", "img2.sr.jpg"]
+    assert main(["decode", str(out), "-o", str(tmp_path / "dec")]) == 0
+    assert sorted(p.name for p in (tmp_path / "dec").iterdir()) == ["img0.sr.png", "img1.sr.png", "img2.sr.png"]
+
+
+def test_default_output_sits_beside_the_input(images):
+    assert main(["encode", str(images / "img1.png")]) == 0
+    assert (images / "img1.sr.jpg").is_file()
+    assert main(["decode", str(images / "img1.sr.jpg")]) == 0
+    assert (images / "img1.sr.png").is_file()  # never the source's own name
+
+
+def test_no_overwrite_without_force(tmp_path, images, capsys):
+    target = tmp_path / "x.sr.jpg"
+    target.write_bytes(b"keep me")
+    assert main(["encode", str(images / "img0.png"), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "exists" in err and "--force" in err and "Traceback" not in err
+    assert target.read_bytes() == b"keep me"
+    assert main(["encode", str(images / "img0.png"), "-o", str(target), "--force"]) == 0
+    assert srcodec.inspect(target.read_bytes()).model == "bicubic"
+
+
+def test_failures_are_one_line_and_nonzero(tmp_path, capsys):
+    bad = tmp_path / "bad.sr.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 plain jpeg-ish")
+    assert main(["decode", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "srcodec segment" in err[0]
+    assert main(["encode", str(tmp_path / "missing.png")]) == 1
+    (tmp_path / "empty").mkdir()
+    assert main(["encode", str(tmp_path / "empty")]) == 1
+    assert "no input files" in capsys.readouterr().err
+    png = tmp_path / "p.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(png)
+    assert main(["encode", str(png), "-q", "0"]) == 1
+    assert "quality" in capsys.readouterr().err
+
+
+def test_info_and_models(tmp_path, images, capsys):
+    main(["encode", str(images / "img0.png"), "-o", str(tmp_path / "a.sr.jpg"), "-s", "3"])
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "a.sr.jpg"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["scale"] == 3 and info["width"] == 128 and info["model"] == "bicubic"
+    assert main(["models"]) == 0
+    assert "bicubic" in capsys.readouterr().out
+    assert main(["models", "--json"]) == 0
+    assert any(r["id"] == "bicubic" for r in json.loads(capsys.readouterr().out))
+
+
+def test_help_explains_the_knobs(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["encode", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for knob in ("--scale", "--quality", "--model", "--codec", "--alpha", "--force"):
+        assert knob in out

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+import encoders
+from encoders import jpeg
+
+AVAILABLE = [name for name, m in encoders.CODECS.items() if m.available]
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_round_trip_rgb_and_grey(name, photo, grey_photo):
+    codec = encoders.get(name)
+    for image in (photo, grey_photo):
+        data = codec.encode(image, 90)
+        assert isinstance(data, bytes)
+        assert codec.check(data)
+        assert encoders.sniff(data) is codec
+        out = codec.decode(data)
+        assert out.dtype == np.uint8 and out.shape[:2] == image.shape[:2]
+        ref = image if out.ndim == image.ndim else np.repeat(image[..., None], 3, axis=2)
+        assert np.abs(out.astype(int) - ref).mean() < 6
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_lower_quality_is_smaller(name, photo):
+    codec = encoders.get(name)
+    assert len(codec.encode(photo, 20)) < len(codec.encode(photo, 90))
+
+
+@pytest.mark.parametrize("quality", [0, 101, -5, 2.5, "50", True, None])
+def test_jpeg_quality_is_validated_not_clamped(quality, photo):
+    with pytest.raises(encoders.EncoderError, match="quality"):
+        jpeg.encode(photo, quality)
+
+
+def test_jpeg_carries_no_metadata_segment(photo):
+    data = jpeg.encode(photo, 50)
+    assert data[:2] == b"\xff\xd8"
+    assert data[2:4] == b"\xff\xdb"  # straight to the quantization tables: no APP0/JFIF
+    assert b"JFIF" not in data and b"Exif" not in data
+
+
+def test_jpeg_options(photo):
+    baseline = jpeg.encode(photo, 60)
+    progressive = jpeg.encode(photo, 60, progressive=True)
+    assert b"\xff\xc2" in progressive and b"\xff\xc2" not in baseline
+    assert len(jpeg.encode(photo, 60, subsampling="4:4:4")) > len(baseline)
+    with pytest.raises(encoders.EncoderError, match="subsampling"):
+        jpeg.encode(photo, 60, subsampling="4:1:1")
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8), np.zeros((0, 4), np.uint8), [[1, 2]]])
+def test_bad_arrays_are_refused(bad):
+    with pytest.raises(encoders.EncoderError):
+        jpeg.encode(bad, 50)
+
+
+def test_unknown_codec_named_in_error():
+    with pytest.raises(encoders.EncoderError, match="'png'"):
+        encoders.get("png")
+
+
+def test_garbage_raises_encoder_error():
+    with pytest.raises(encoders.EncoderError):
+        jpeg.decode(b"\xff\xd8\xff\xdb" + b"\x00" * 20)
+    with pytest.raises(encoders.EncoderError):
+        jpeg.decode(b"not a jpeg")
+
+
+def test_missing_backend_says_what_to_install(monkeypatch, photo):
+    from encoders import jxl
+
+    monkeypatch.setattr(jxl, "available", False)
+    with pytest.raises(encoders.BackendMissing, match="pip install pillow-jxl-plugin"):
+        jxl.encode(photo, 50)
+    with pytest.raises(ImportError):  # BackendMissing is also an ImportError
+        jxl.decode(b"\xff\x0a")
+
+
+def test_every_codec_has_the_same_members():
+    for module in encoders.CODECS.values():
+        for member in ("NAME", "EXTENSION", "available", "version", "check", "encode", "decode"):
+            assert hasattr(module, member), (module.NAME, member)
+        if module.available:
+            assert module.NAME in module.version() or module.version()

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from srcodec import metrics
+
+
+def test_psnr_of_a_known_error():
+    a = np.zeros((10, 10, 3), np.uint8)
+    b = a + 5  # MSE 25
+    assert metrics.psnr_rgb(a, b) == pytest.approx(10 * np.log10(255**2 / 25))
+    assert metrics.psnr_rgb(a, a) == float("inf")
+
+
+def test_paper_protocol_crops_the_border():
+    a = np.full((20, 20, 3), 100, np.uint8)
+    b = a.copy()
+    b[:2] = 0  # damage only inside the 2-pixel border
+    assert metrics.psnr_y(a, b, crop=2) == float("inf")
+    assert metrics.psnr_y(a, b, crop=0) < 30
+
+
+def test_y_is_matlab_studio_range():
+    white = np.full((4, 4, 3), 255, np.uint8)
+    assert (metrics.luma(white) == 235).all()
+    grey = np.full((4, 4), 7, np.uint8)
+    assert metrics.luma(grey) is grey
+
+
+def test_ssim_bounds_and_order(photo):
+    assert metrics.ssim_rgb(photo, photo) == pytest.approx(1.0)
+    noisy = np.clip(photo + np.random.default_rng(0).normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    noisier = np.clip(photo + np.random.default_rng(0).normal(0, 20, photo.shape), 0, 255).astype(np.uint8)
+    assert 0 < metrics.ssim_rgb(photo, noisier) < metrics.ssim_rgb(photo, noisy) < 1
+    assert 0 < metrics.ssim_y(photo, noisier, crop=2) < metrics.ssim_y(photo, noisy, crop=2) < 1
+
+
+def test_bpp_counts_the_whole_file_over_original_pixels():
+    assert metrics.bpp(3000, (480, 320, 3)) == pytest.approx(8 * 3000 / (480 * 320))
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="shape"):
+        metrics.psnr_rgb(np.zeros((4, 4)), np.zeros((4, 5)))
