@@ -16,6 +16,12 @@ class BackendMissing(EncoderError, ImportError):
     """The library behind a codec is not installed."""
 
 
+def require(name: str, available: bool, hint: str) -> None:
+    """Raise `BackendMissing` naming what to install when a codec's backend did not import."""
+    if not available:
+        raise BackendMissing(f"the {name} codec needs {hint}")
+
+
 def check_quality(quality: object, low: int = 1, high: int = 100) -> int:
     """Return `quality` as an int, or raise: never clamp silently."""
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import BackendMissing, check_quality, pil_decode, pil_encode
+from encoders._common import check_quality, pil_decode, pil_encode, require
 
 NAME = "jxl"
 EXTENSION = ".jxl"
@@ -19,8 +19,7 @@ except ImportError:
 
 
 def _require() -> None:
-    if not available:
-        raise BackendMissing(f"the jxl codec needs {INSTALL_HINT}")
+    require(NAME, available, INSTALL_HINT)
 
 
 def version() -> str:
