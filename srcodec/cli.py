@@ -153,6 +153,25 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from srcodec import train
+
+    recipe = Path(args.recipe)
+    if not recipe.is_file():
+        recipe = train.RECIPES / f"{args.recipe}.json"
+    if not recipe.is_file():
+        names = sorted(p.stem for p in train.RECIPES.glob("*.json"))
+        raise SrcodecError(f"recipe must be a JSON file or one of {names}, got {args.recipe!r}")
+    config = train.TrainConfig.from_json(recipe, steps=args.steps, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / config.model_id
+    record = train.train(config, Path(args.data), out, log=lambda msg: print(msg, flush=True), until=args.until)
+    if record is None:
+        print(f"stopped at step {args.until}; run the same command without --until to go on")
+    else:
+        print(f"wrote {record} (copy it and its weights into srcodec/weights/ to ship the model)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="srcodec",
@@ -203,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the model zoo", description="List the models this installation can decode with.")
     p.add_argument("--json", action="store_true", help="full records as JSON")
     p.set_defaults(run=cmd_models)
+
+    p = sub.add_parser("train", help="train a network from a recipe",
+                       description="Train SRCNN/VDSR from a recipe (srcodec/recipes/*.json or a path); "
+                       "checkpoints and resumes in the output folder.")
+    p.add_argument("--recipe", required=True, help="recipe name or JSON file")
+    p.add_argument("--data", default="../shared/datasets", help="folder holding the training and validation sets")
+    p.add_argument("--out", help="run folder (default runs/<model id>)")
+    p.add_argument("--steps", type=int, help="override the recipe's step count")
+    p.add_argument("--seed", type=int, help="override the recipe's seed")
+    p.add_argument("--until", type=int, help="stop (checkpointed) after this step; rerun to resume")
+    p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("demo", help="encode scikit-image's sample photos and compare with JPEG",
                        description="Encode scikit-image's sample photos at a few settings, decode them, and "

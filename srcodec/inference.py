@@ -14,7 +14,7 @@ from srcodec import resample, zoo
 TILE = 256  # network input pixels per tile side, margin excluded
 
 
-def _run_net(net, x: np.ndarray, out_scale: int, tile: int) -> np.ndarray:
+def run_net(net, x: np.ndarray, out_scale: int, tile: int) -> np.ndarray:
     """Apply `net` to float HxWxC `x`; the output is `out_scale` times larger."""
     h, w = x.shape[:2]
     margin = int(getattr(net, "receptive_field", 32))
@@ -52,15 +52,15 @@ def super_resolve(lr: np.ndarray, scale: int, record: zoo.ModelRecord, *, tile: 
 
     if record.colour == "y":
         if lr.ndim == 2:
-            y = _run_net(net, resample.upsample(lr, scale)[..., None] / 255.0, 1, tile)
+            y = run_net(net, resample.upsample(lr, scale)[..., None] / 255.0, 1, tile)
             return resample.to_uint8(y[..., 0] * 255.0)
         up = resample.upsample(resample.rgb_to_ycbcr(lr), scale)
-        up[..., :1] = _run_net(net, up[..., :1] / 255.0, 1, tile) * 255.0
+        up[..., :1] = run_net(net, up[..., :1] / 255.0, 1, tile) * 255.0
         return resample.to_uint8(resample.ycbcr_to_rgb(up))
 
     rgb = np.repeat(lr[..., None], 3, axis=2) if lr.ndim == 2 else lr
     x = resample.upsample(rgb, scale) if module.UPSAMPLED_INPUT else rgb.astype(np.float32)
-    out = _run_net(net, x / 255.0, out_scale, tile) * 255.0
+    out = run_net(net, x / 255.0, out_scale, tile) * 255.0
     if lr.ndim == 2:
         return resample.to_uint8(resample.rgb_to_ycbcr(out)[..., 0])
     return resample.to_uint8(out)

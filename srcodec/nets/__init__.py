@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-FAMILIES = ("srcnn",)
+FAMILIES = ("srcnn", "vdsr")
 
 
 def family(name: str) -> ModuleType:

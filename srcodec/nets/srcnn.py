@@ -37,7 +37,7 @@ class SRCNN(keras.Model):
         self.built = True
 
     def call(self, x):
-        return self.reconstruct(self.map(self.extract(x)))
+        return keras.ops.cast(self.reconstruct(self.map(self.extract(x))), x.dtype)
 
     def get_config(self):
         return {"scale": self.scale, "filters": list(self.filters), "kernels": list(self.kernels)}

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from srcodec import nets
+
+TINY = {"srcnn": {"filters": [4, 2], "kernels": [5, 3, 3]}, "vdsr": {"depth": 4, "filters": 4}}
+
+
+@pytest.mark.parametrize("family", nets.FAMILIES)
+def test_contract(family, tmp_path):
+    module = nets.family(family)
+    net = nets.build(family, TINY[family])
+    assert module.COLOUR in ("y", "rgb") and isinstance(module.UPSAMPLED_INPUT, bool)
+    # get_config round-trips to the same architecture
+    again = module.NETWORK(**net.get_config())
+    again.build((None, None, None, 1))
+    assert [w.shape for w in again.get_weights()] == [w.shape for w in net.get_weights()]
+    # float NHWC in, same size out (these families work on upsampled images)
+    x = np.random.default_rng(0).random((2, 13, 17, 1)).astype(np.float32)
+    assert tuple(net(x).shape) == (2, 13, 17, 1)
+    # weights-only save and load reproduce the outputs exactly
+    path = tmp_path / "w.weights.h5"
+    net.save_weights(path)
+    again.load_weights(path)
+    assert np.array_equal(np.asarray(net(x)), np.asarray(again(x)))
+
+
+@pytest.mark.parametrize("family", nets.FAMILIES)
+def test_receptive_field_is_what_the_network_sees(family):
+    net = nets.build(family, TINY[family])
+    size = 41
+    x = np.zeros((1, size, size, 1), np.float32)
+    base = np.asarray(net(x))
+    x[0, size // 2, size // 2, 0] = 1.0
+    changed = np.argwhere(np.abs(np.asarray(net(x)) - base)[0, ..., 0] > 0)
+    reach = np.abs(changed - size // 2).max()
+    assert reach == net.receptive_field // 2
+
+
+def test_vdsr_is_a_global_residual():
+    net = nets.build("vdsr", TINY["vdsr"])
+    tail = net.tail
+    tail.set_weights([np.zeros_like(w) for w in tail.get_weights()])
+    x = np.random.default_rng(1).random((1, 9, 9, 1)).astype(np.float32)
+    assert np.array_equal(np.asarray(net(x)), x)
+
+
+def test_vdsr_default_is_the_paper_network():
+    net = nets.build("vdsr", {})
+    convs = net.body + [net.tail]
+    assert len(convs) == 20 and net.receptive_field == 41
+    assert all(c.filters == 64 and c.kernel_size == (3, 3) for c in net.body)
+    srcnn = nets.build("srcnn", {})
+    assert [srcnn.extract.filters, srcnn.map.filters] == [64, 32]
+    assert [c.kernel_size[0] for c in (srcnn.extract, srcnn.map, srcnn.reconstruct)] == [9, 5, 5]
+
+
+def test_unknown_family():
+    with pytest.raises(LookupError, match="family"):
+        nets.family("espcn")

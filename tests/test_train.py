@@ -1,0 +1,105 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import srcodec
+from srcodec import resample, train
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Two tiny 'data sets' cut from scikit-image's photos."""
+    from skimage import data as skdata
+
+    root = tmp_path_factory.mktemp("data")
+    for name, image in (("tr", skdata.astronaut()), ("va", skdata.coffee())):
+        (root / name).mkdir()
+        for i in range(3):
+            Image.fromarray(image[i * 60 : i * 60 + 64, i * 50 : i * 50 + 72]).save(root / name / f"{i}.png")
+    return root
+
+
+def tiny_config(**changes):
+    base = dict(
+        model_id="tiny-vdsr", family="vdsr", net={"depth": 3, "filters": 4}, scales=(1, 2), train_sets=("tr",),
+        val_set="va", codec="jpeg", qualities=(30, 60), variants=1, patch=24, batch=4, steps=6, val_every=3,
+        precision="float32",
+    )
+    return train.TrainConfig(**{**base, **changes})
+
+
+def test_pairs_are_what_the_decoder_computes(photo):
+    inp, tgt = train.make_pair(photo, 2, "jpeg", 40)
+    lr = resample.degrade(photo, 2, "jpeg", 40)
+    decoder_view = resample.upsample(resample.rgb_to_ycbcr(lr), 2)[..., 0]  # as inference does it
+    assert np.abs(inp * 255 - decoder_view).max() < 1e-3
+    assert np.abs(tgt * 255 - resample.rgb_to_ycbcr(photo)[..., 0]).max() < 1e-3
+
+
+def test_batches_are_repeatable_and_augmented(photo):
+    sampler = train.PatchSampler([photo], tiny_config(scales=(2,)))
+    a, b = sampler.batch(5), sampler.batch(5)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert a[0].shape == (4, 24, 24, 1) and a[0].dtype == np.float32
+    assert not np.array_equal(sampler.batch(6)[0], a[0])
+
+
+def test_run_resume_and_ship(data, tmp_path):
+    out = tmp_path / "run"
+    assert train.train(tiny_config(), data, out, log=lambda m: None, until=3) is None
+    record_path = train.train(tiny_config(), data, out, log=lambda m: None)
+    resumed = json.loads(record_path.read_text())
+    straight = json.loads(train.train(tiny_config(), data, tmp_path / "straight", log=lambda m: None).read_text())
+    from srcodec import nets
+
+    def weights(record, folder):
+        net = nets.build("vdsr", record["config"])
+        net.load_weights(folder / record["weights"])
+        return net.get_weights()
+
+    for a, b in zip(weights(resumed, out), weights(straight, tmp_path / "straight")):
+        assert np.array_equal(a, b)  # resuming gives the very same weights
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log] == [3, 6] and set(log[-1]["val_psnr"]) == {"x1", "x2"}
+    record = resumed
+    assert record["training"]["steps"] == 6 and record["training"]["config"]["codec"] == "jpeg"
+    # the record is what the zoo takes: register it and decode a file that names it
+    srcodec.register_model(record["id"], record_path.parent / record["weights"], family=record["family"],
+                           scales=record["scales"], config=record["config"], sha256=record["sha256"])
+    try:
+        image = np.asarray(Image.open(data / "va" / "0.png"))
+        blob = srcodec.encode(image, scale=2, quality=50, model="tiny-vdsr")
+        assert srcodec.decode(blob).shape == image.shape
+    finally:
+        srcodec.unregister_model("tiny-vdsr")
+
+
+def test_adjustable_clipping_bounds_each_update():
+    import keras
+
+    opt = train._optimizer(tiny_config(optimizer="sgd-clip", lr=0.5, clip_theta=0.01))
+    var = keras.Variable(np.zeros(3, np.float32))
+    opt.apply([keras.ops.convert_to_tensor(np.array([100.0, -100.0, 0.001], np.float32))], [var])
+    # gradients are clipped to theta/lr = 0.02, so the first step moves at most lr * 0.02
+    assert np.allclose(np.asarray(var), [-0.01, 0.01, -0.0005], atol=1e-7)
+
+
+def test_inference_never_imports_training_code():
+    code = (
+        "import sys, numpy as np, srcodec;"
+        "srcodec.decode(srcodec.encode(np.zeros((8, 8, 3), np.uint8)));"
+        "bad = [m for m in ('srcodec.train', 'keras', 'tensorflow') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_recipes_parse():
+    for path in sorted(train.RECIPES.glob("*.json")):
+        config = train.TrainConfig.from_json(path)
+        assert config.model_id == path.stem
