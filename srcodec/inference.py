@@ -1,8 +1,9 @@
 """Super-resolution of one decoded low-resolution image with a zoo model.
 
-Networks run tile by tile: each tile is cut with a margin of at least the receptive field, so
-the kept centre sees exactly the context it would see in a whole-image pass (tiled output
-equals untiled output to within float rounding) while memory stays bounded by the tile size.
+Networks run tile by tile: each tile is cut with a margin of half the receptive field on every
+side (neighbouring tiles overlap by the whole receptive field), so every kept output pixel
+sees exactly the context it would see in a whole-image pass (tiled output equals untiled
+output to within float rounding) while memory stays bounded by the tile size.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import numpy as np
 
 from srcodec import resample, zoo
 
-TILE = 256  # network input pixels per tile side, margin excluded
+TILE = 512  # network input pixels per tile side, margin excluded
 
 
 def run_net(net, x: np.ndarray, out_scale: int, tile: int) -> np.ndarray:
     """Apply `net` to float HxWxC `x`; the output is `out_scale` times larger."""
     h, w = x.shape[:2]
-    margin = int(getattr(net, "receptive_field", 32))
+    margin = int(getattr(net, "receptive_field", 65)) // 2
     out = None
     for top in range(0, h, tile):
         for left in range(0, w, tile):

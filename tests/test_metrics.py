@@ -41,3 +41,21 @@ def test_bpp_counts_the_whole_file_over_original_pixels():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="shape"):
         metrics.psnr_rgb(np.zeros((4, 4)), np.zeros((4, 5)))
+
+
+def test_ms_ssim_bounds_order_and_small_images(photo):
+    assert metrics.ms_ssim(photo, photo) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    noisier = np.clip(photo + rng.normal(0, 20, photo.shape), 0, 255).astype(np.uint8)
+    assert 0 < metrics.ms_ssim(photo, noisier) < metrics.ms_ssim(photo, noisy) < 1
+    tiny = photo[:12, :12]
+    assert 0 < metrics.ms_ssim(tiny, noisy[:12, :12]) < 1
+
+
+def test_ms_ssim_terms_agree_with_scikit_image(photo):
+    # The per-scale SSIM is Wang et al.'s; only border handling differs from scikit-image.
+    noisy = np.clip(photo + np.random.default_rng(1).normal(0, 10, photo.shape), 0, 255).astype(np.uint8)
+    x, y = photo[..., 0], noisy[..., 0]
+    ours = metrics._ssim_terms(x.astype(float), y.astype(float))[0]
+    assert ours == pytest.approx(metrics._ssim(x, y, None), abs=0.01)

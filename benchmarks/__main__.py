@@ -1,0 +1,83 @@
+"""The rate-distortion harness.
+
+    python -m benchmarks [IMAGES...] --out DIR [--quick] [--codecs ...] [--models ...]
+                         [--workers N] [--format jsonl|csv]
+
+IMAGES are files or folders (none: scikit-image's sample photos). Writes DIR/results.jsonl
+(or .csv; rerun the same command to resume an interrupted sweep), DIR/report.html,
+DIR/summary.md and the RD plots, and prints the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import report, sweep
+
+SAMPLES = ("astronaut", "chelsea", "coffee")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm"}
+
+
+def collect(inputs: list[str]) -> list[str]:
+    if not inputs:
+        return [sweep.SAMPLE_PREFIX + name for name in SAMPLES]
+    images = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            images += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.is_file():
+            images.append(str(path))
+        else:
+            raise FileNotFoundError(f"no such image or folder: {name}")
+    if not images:
+        raise FileNotFoundError(f"no images found in {inputs}")
+    return images
+
+
+def main(argv: list[str] | None = None) -> int:
+    import encoders
+    import srcodec
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("images", nargs="*", help="image files or folders (default: scikit-image samples)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--quick", action="store_true", help="8 qualities a curve (instead of 10-11)")
+    parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
+                        choices=sweep.BASELINES, help="baseline codecs (default: all available)")
+    parser.add_argument("--models", nargs="*", default=None, help="zoo models for srcodec (default: all)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    args = parser.parse_args(argv)
+
+    try:
+        images = collect(args.images)
+        models = args.models if args.models is not None else [r.id for r in srcodec.list_models()]
+        families = {m: srcodec.zoo.get(m).family for m in models}
+    except (FileNotFoundError, srcodec.SrcodecError) as exc:
+        print(f"benchmarks: error: {exc}", file=sys.stderr)
+        return 1
+    units = sweep.plan(images, args.codecs, models, args.quick)
+    results = sweep.ResultsFile(args.out / f"results.{args.format}")
+    from tqdm import tqdm
+
+    started = time.time()
+    with tqdm(total=len(units), unit="setting", disable=None, file=sys.stderr) as bar:
+        rows = sweep.run(units, results, args.workers, progress=bar)
+    header, _ = results.read()
+    wanted = {u.key for u in units}
+    rows = [r for r in rows if tuple(r[c] for c in sweep.COLUMNS[:5]) in wanted]
+    title = f"srcodec rate-distortion: {len(images)} image(s), {len(rows)} settings"
+    summary = report.write(rows, header, families, args.out, title)
+    print(summary)
+    print(f"wrote {args.out / 'report.html'}, {args.out / 'summary.md'}, {results.path} "
+          f"({time.time() - started:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

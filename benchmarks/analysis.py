@@ -1,0 +1,142 @@
+"""From result rows to rate-distortion curves, Bjontegaard deltas, bytes saved and crossovers.
+
+A curve is one codec (or one srcodec model at one scale): its points are the mean bpp and
+mean quality over the images at each quality setting. Only points on the curve's Pareto
+front (more bits must buy more quality) are kept, since interpolation needs a monotone curve;
+the dropped points stay in the results file.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+BD_METHOD = "pchip"
+FAMILIES = ("srcnn", "vdsr", "perceptual", "srgan", "pixelcnn")  # the literature's five
+
+
+@dataclass(frozen=True)
+class Curve:
+    name: str  # "jpeg", "srcodec:vdsr-y-codec@x2", "srcodec:best", ...
+    bpp: np.ndarray
+    quality: np.ndarray  # PSNR (dB) or SSIM, by what the curve was built for
+    settings: tuple = ()  # what made each point (quality, or (model, scale, quality) for best)
+
+
+def pareto(bpp, quality, settings=()) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Points sorted by rate, keeping only those better than every cheaper point."""
+    order = np.argsort(bpp, kind="stable")
+    keep, best = [], -math.inf
+    for i in order:
+        if quality[i] > best:
+            keep.append(i)
+            best = quality[i]
+    settings = tuple(settings[i] for i in keep) if len(settings) else ()
+    return np.asarray(bpp)[keep], np.asarray(quality)[keep], settings
+
+
+def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
+    """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best``."""
+    groups: dict[str, dict[int, list[dict]]] = {}
+    for r in rows:
+        name = r["codec"] if r["codec"] != "srcodec" else f"srcodec:{r['model']}@x{r['scale']}"
+        groups.setdefault(name, {}).setdefault(r["quality"], []).append(r)
+    out, best_points = {}, []
+    for name, by_quality in sorted(groups.items()):
+        images = {r["image"] for rs in by_quality.values() for r in rs}
+        qs = [q for q in sorted(by_quality) if len(by_quality[q]) == len(images)]  # complete settings only
+        bpp = np.array([np.mean([r["bpp"] for r in by_quality[q]]) for q in qs])
+        quality = np.array([np.mean([r[metric] for r in by_quality[q]]) for q in qs])
+        if name.startswith("srcodec:"):
+            best_points += [(b, v, (name[8:], q)) for b, v, q in zip(bpp, quality, qs)]
+        out[name] = Curve(name, *pareto(bpp, quality, tuple(qs)))
+    if best_points:
+        b, v, s = zip(*best_points)
+        out["srcodec:best"] = Curve("srcodec:best", *pareto(np.array(b), np.array(v), s))
+    return out
+
+
+def bd(anchor: Curve, test: Curve) -> dict:
+    """BD-rate (%) and BD-quality of `test` against `anchor` (pchip), with the ranges used.
+
+    A negative BD-rate means `test` needs fewer bits for the same quality. Values are NaN
+    when the curves have fewer than 2 points or do not overlap.
+    """
+    import bjontegaard
+
+    result = {"bd_rate": math.nan, "bd_quality": math.nan, "quality_range": None, "bpp_range": None}
+    if len(anchor.bpp) < 2 or len(test.bpp) < 2:
+        return result
+    low_q, high_q = max(anchor.quality.min(), test.quality.min()), min(anchor.quality.max(), test.quality.max())
+    low_r, high_r = max(anchor.bpp.min(), test.bpp.min()), min(anchor.bpp.max(), test.bpp.max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # partial overlap is reported through the ranges
+        if high_q > low_q:
+            result["bd_rate"] = float(bjontegaard.bd_rate(anchor.bpp, anchor.quality, test.bpp, test.quality,
+                                                          method=BD_METHOD, require_matching_points=False, min_overlap=0))
+            result["quality_range"] = (float(low_q), float(high_q))
+        if high_r > low_r:
+            result["bd_quality"] = float(bjontegaard.bd_psnr(anchor.bpp, anchor.quality, test.bpp, test.quality,
+                                                             method=BD_METHOD, require_matching_points=False, min_overlap=0))
+            result["bpp_range"] = (float(low_r), float(high_r))
+    return result
+
+
+def _interp_log_rate(curve: Curve, quality: float) -> float:
+    """The bpp at which `curve` reaches `quality` (pchip in log-rate), NaN outside its range."""
+    from scipy.interpolate import PchipInterpolator
+
+    if len(curve.bpp) < 2 or not curve.quality.min() <= quality <= curve.quality.max():
+        return math.nan
+    return float(10 ** PchipInterpolator(curve.quality, np.log10(curve.bpp))(quality))
+
+
+def quality_at(curve: Curve, bpp: float) -> float:
+    """The quality `curve` reaches at `bpp` (pchip over log-rate), NaN outside its range."""
+    from scipy.interpolate import PchipInterpolator
+
+    if len(curve.bpp) < 2 or not curve.bpp.min() <= bpp <= curve.bpp.max():
+        return math.nan
+    return float(PchipInterpolator(np.log10(curve.bpp), curve.quality)(np.log10(bpp)))
+
+
+def bytes_saved(anchor: Curve, test: Curve) -> list[dict]:
+    """At each of the anchor's points: the share of bytes `test` saves at equal quality."""
+    out = []
+    for rate, quality, setting in zip(anchor.bpp, anchor.quality, anchor.settings or [None] * len(anchor.bpp)):
+        test_rate = _interp_log_rate(test, float(quality))
+        out.append({"anchor_setting": setting, "anchor_bpp": float(rate), "quality": float(quality),
+                    "test_bpp": test_rate, "saved": 1.0 - test_rate / rate if not math.isnan(test_rate) else math.nan})
+    return out
+
+
+def crossover(test: Curve, baseline: Curve, samples: int = 400) -> dict:
+    """Where `test` stops beating `baseline` as the rate grows.
+
+    Returns ``{"kind": "crossover", "bpp": x}`` (test is better below x, worse above),
+    ``"always"`` / ``"never"`` (better / worse over the whole common range),
+    ``"mixed"`` when the curves cross more than once (with every crossing), or ``"none"``
+    without a common range. The common range is reported too.
+    """
+    low, high = max(test.bpp.min(), baseline.bpp.min()), min(test.bpp.max(), baseline.bpp.max())
+    if not high > low or len(test.bpp) < 2 or len(baseline.bpp) < 2:
+        return {"kind": "none", "range": None}
+    grid = np.geomspace(low, high, samples)
+    diff = np.array([quality_at(test, b) - quality_at(baseline, b) for b in grid])
+    sign = np.sign(diff)
+    changes = np.nonzero(sign[1:] != sign[:-1])[0]
+    crossings = []
+    for i in changes:  # linear interpolation in log-rate between the grid points
+        t = diff[i] / (diff[i] - diff[i + 1])
+        crossings.append(float(10 ** (np.log10(grid[i]) + t * (np.log10(grid[i + 1]) - np.log10(grid[i])))))
+    result = {"range": (float(low), float(high))}
+    if not crossings:
+        result["kind"] = "always" if diff[0] > 0 else "never"
+    elif len(crossings) == 1:
+        result.update(kind="crossover" if diff[0] > 0 else "crossover-up", bpp=crossings[0])
+    else:
+        result.update(kind="mixed", crossings=crossings)
+    return result

@@ -1,0 +1,75 @@
+"""What the codec-aware models buy on real srcodec files (codec protocol).
+
+    python -m benchmarks.codec_table [--data ../shared/datasets] [--set bsd100]
+        [--models bicubic vdsr-y-clean vdsr-y-codec] [--qualities 20 40 60 80] [--scale 2]
+        [--artifact-qualities 10 20 30 40]
+
+Table 1: RGB-PSNR of images encoded with `srcodec.encode` at each quality and decoded with
+each model (the file is re-headed to name the model: the payload is identical).
+Table 2: scale 1 (artifact removal on a full-size JPEG): Y-PSNR (studio Y, no crop) of plain
+JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import srcodec
+from benchmarks.paper import DEFAULT_DATA, load_set
+from srcodec import container, metrics, zoo
+
+
+def decode_as(blob: bytes, model: str) -> np.ndarray:
+    """Decode `blob`'s payload with `model` (same bytes, header naming the other model)."""
+    header, payload = container.unpack(blob)
+    record = zoo.get(model)
+    fields = {**header.__dict__, "model": record.id, "digest": record.digest}
+    return srcodec.decode(container.pack(container.Header(**fields), payload))
+
+
+def sweep(images, models, qualities, scale, metric) -> dict[tuple[str, int], float]:
+    scores: dict[tuple[str, int], list[float]] = {}
+    for image in images:
+        for q in qualities:
+            blob = srcodec.encode(image, scale=scale, quality=q, model="bicubic")
+            for model in models:
+                if scale in zoo.get(model).scales:
+                    scores.setdefault((model, q), []).append(metric(image, decode_as(blob, model)))
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+def print_table(title: str, scores: dict, models, qualities) -> None:
+    print(title)
+    print(f"{'model':<20}" + "".join(f" {'q' + str(q):>7}" for q in qualities))
+    for model in models:
+        if (model, qualities[0]) in scores:
+            print(f"{model:<20}" + "".join(f" {scores[(model, q)]:7.2f}" for q in qualities))
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.codec_table", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--set", default="bsd100")
+    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models()])
+    parser.add_argument("--scale", type=int, default=2)
+    parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
+    parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])
+    args = parser.parse_args(argv)
+    if not (args.data / args.set).is_dir():
+        print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
+        return 2
+    images = load_set(args.data / args.set)
+    scores = sweep(images, args.models, args.qualities, args.scale, metrics.psnr_rgb)
+    print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", scores, args.models, args.qualities)
+    scores = sweep(images, args.models, args.artifact_qualities, 1, metrics.psnr_y)
+    print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", scores, args.models, args.artifact_qualities)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

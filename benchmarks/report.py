@@ -1,0 +1,187 @@
+"""The report: RD plots, equal-bytes crops, a self-contained HTML page and a Markdown summary."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import analysis
+from benchmarks.sweep import BASELINES, load_reference
+
+HEADLINE_QUALITIES = (20, 40, 60, 80)  # plain JPEG settings at which bytes saved are reported
+
+
+def _fmt(value, spec=".2f", unit="", none="-") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return none
+    return format(value, spec) + unit
+
+
+def summarise(rows: list[dict], models: dict[str, str]) -> dict:
+    """Everything the report says, as data. `models`: zoo id -> family of the swept models."""
+    psnr, ssim = analysis.curves(rows, "psnr_rgb"), analysis.curves(rows, "ssim")
+    anchor_p, anchor_s = psnr.get("jpeg"), ssim.get("jpeg")
+    summary = {"bd": {}, "saved": {}, "crossover": {}, "families": {}, "curves": {"psnr": psnr, "ssim": ssim}}
+    if anchor_p is not None:
+        for name in psnr:
+            if name != "jpeg":
+                summary["bd"][name] = {"psnr": analysis.bd(anchor_p, psnr[name]), "ssim": analysis.bd(anchor_s, ssim[name])}
+    best_p, best_s = psnr.get("srcodec:best"), ssim.get("srcodec:best")
+    if best_p is not None and anchor_p is not None:
+        for metric, anchor, best in (("psnr", anchor_p, best_p), ("ssim", anchor_s, best_s)):
+            saved = analysis.bytes_saved(anchor, best)
+            summary["saved"][metric] = [s for s in saved if s["anchor_setting"] in HEADLINE_QUALITIES] or saved
+        for codec in BASELINES:
+            if codec in psnr:
+                summary["crossover"][codec] = analysis.crossover(best_p, psnr[codec])
+    for family in analysis.FAMILIES:
+        ids = sorted(m for m, f in models.items() if f == family)
+        summary["families"][family] = ids or None
+    return summary
+
+
+def markdown(summary: dict, title: str) -> str:
+    lines = [f"# {title}", ""]
+    lines += ["## Bjontegaard deltas against plain JPEG (pchip; negative BD-rate = fewer bytes)", "",
+              "| curve | BD-rate PSNR | BD-PSNR (dB) | PSNR range (dB) | BD-rate SSIM | BD-SSIM |",
+              "|---|---|---|---|---|---|"]
+    for name, r in sorted(summary["bd"].items()):
+        p, s = r["psnr"], r["ssim"]
+        rng = f"{p['quality_range'][0]:.1f}-{p['quality_range'][1]:.1f}" if p["quality_range"] else "no overlap"
+        lines.append(f"| {name} | {_fmt(p['bd_rate'], '+.1f', '%')} | {_fmt(p['bd_quality'], '+.2f')} | {rng} | "
+                     f"{_fmt(s['bd_rate'], '+.1f', '%')} | {_fmt(s['bd_quality'], '+.4f')} |")
+    if summary["saved"]:
+        lines += ["", "## Bytes saved by srcodec (best model and scale per rate) against plain JPEG", "",
+                  "| JPEG quality | JPEG bpp | PSNR | srcodec bpp | saved at equal PSNR | SSIM | saved at equal SSIM |",
+                  "|---|---|---|---|---|---|---|"]
+        for p, s in zip(summary["saved"]["psnr"], summary["saved"]["ssim"]):
+            lines.append(f"| {p['anchor_setting']} | {p['anchor_bpp']:.3f} | {p['quality']:.2f} | {_fmt(p['test_bpp'], '.3f')} | "
+                         f"{_fmt(p['saved'] * 100, '+.1f', '%')} | {s['quality']:.4f} | {_fmt(s['saved'] * 100, '+.1f', '%')} |")
+        lines += ["", "(a '-' means srcodec's curve does not reach that quality within its measured range)"]
+    if summary["crossover"]:
+        lines += ["", "## Crossover: srcodec (best) against each codec, RGB-PSNR", ""]
+        for codec, c in summary["crossover"].items():
+            rng = f" (common range {c['range'][0]:.3f}-{c['range'][1]:.3f} bpp)" if c.get("range") else ""
+            text = {
+                "crossover": lambda: f"srcodec is better below {c['bpp']:.3f} bpp",
+                "crossover-up": lambda: f"srcodec is better above {c['bpp']:.3f} bpp",
+                "always": lambda: "srcodec is better over the whole common range",
+                "never": lambda: "srcodec is not better anywhere in the common range",
+                "mixed": lambda: "the curves cross at " + ", ".join(f"{x:.3f}" for x in c["crossings"]) + " bpp",
+                "none": lambda: "no common bit-rate range",
+            }[c["kind"]]()
+            lines.append(f"- {codec}: {text}{rng}")
+    lines += ["", "## Network families", ""]
+    for family, ids in summary["families"].items():
+        lines.append(f"- {family}: {', '.join(ids) if ids else 'no model yet'}")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(curves: dict, ylabel: str, path_stem: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for name, c in sorted(curves.items()):
+        if name.startswith("srcodec:") and name != "srcodec:best":
+            ax.plot(c.bpp, c.quality, "--", lw=0.9, marker=".", alpha=0.7, label=name[8:])
+        else:
+            ax.plot(c.bpp, c.quality, "-", lw=2.2 if name == "srcodec:best" else 1.6, marker="o", ms=3, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("bits per pixel (whole file / original pixels)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def _png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def equal_bytes_crops(image: str, budget: int, models: dict[str, str], size: int = 128) -> list[tuple[str, int, np.ndarray]]:
+    """(label, bytes, crop) per codec, each at the highest quality whose file fits `budget`."""
+    import encoders
+    import srcodec
+
+    reference = load_reference(image)
+    h, w = reference.shape[:2]
+    top, left = max(h // 2 - size // 2, 0), max(w // 2 - size // 2, 0)
+    crop = lambda x: x[top : top + size, left : left + size]  # noqa: E731
+
+    def fit(encode, decode):
+        best = None
+        for q in range(1, 101):
+            data = encode(q)
+            if len(data) > budget:
+                break
+            best = data
+        return (len(best), crop(decode(best))) if best else None
+
+    out = [("original", 0, crop(reference))]
+    for codec in BASELINES:
+        module = encoders.get(codec)
+        if module.available:
+            got = fit(lambda q: module.encode(reference, q), module.decode)
+            if got:
+                out.append((codec, *got))
+    by_family: dict[str, str] = {}
+    for model_id, family in sorted(models.items()):
+        by_family.setdefault(family, model_id)
+    for family, model_id in by_family.items():
+        scales = [s for s in srcodec.zoo.get(model_id).scales if s in (2, 3, 4)] or [1]
+        got = fit(lambda q: srcodec.encode(reference, scale=scales[0], quality=q, model=model_id), srcodec.decode)
+        if got:
+            out.append((f"srcodec {model_id} x{scales[0]}", *got))
+    return out
+
+
+def write(rows: list[dict], header: dict, models: dict[str, str], out: Path, title: str) -> str:
+    """Write the plots, report.html and summary.md under `out`; return the Markdown summary."""
+    summary = summarise(rows, models)
+    md = markdown(summary, title)
+    (out / "summary.md").write_text(md)
+    plots = _plot(summary["curves"]["psnr"], "RGB-PSNR (dB)", out / "rd_psnr")
+    plots += _plot(summary["curves"]["ssim"], "SSIM (RGB)", out / "rd_ssim")
+
+    images = sorted({r["image"] for r in rows})
+    crops_html = ""
+    if images and "jpeg" in summary["curves"]["psnr"]:
+        jpeg_rows = [r for r in rows if r["image"] == images[0] and r["codec"] == "jpeg"]
+        low = min(jpeg_rows, key=lambda r: abs(r["bpp"] - 0.25)) if jpeg_rows else None
+        if low:
+            budget = low["bytes"]
+            cells = "".join(
+                f"<figure><img src='data:image/png;base64,{base64.b64encode(_png(np.kron(c, np.ones((2, 2, 1) if c.ndim == 3 else (2, 2), np.uint8)))).decode()}'>"
+                f"<figcaption>{html.escape(label)}{f' ({n} B)' if n else ''}</figcaption></figure>"
+                for label, n, c in equal_bytes_crops(images[0], budget, models)
+            )
+            crops_html = (f"<h2>Equal bytes: {html.escape(images[0])}, at most {budget} bytes each "
+                          f"(centre crop, shown 2x)</h2><div class='crops'>{cells}</div>")
+    figures = "".join(
+        f"<img src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>" for p in plots if p.suffix == ".png"
+    )
+    page = f"""<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} img{{max-width:100%}}
+.crops{{display:flex;flex-wrap:wrap;gap:8px}} figure{{margin:0}} figcaption{{font-size:12px}}
+pre{{background:#f6f6f6;padding:8px;overflow:auto}}</style></head><body>
+<h1>{html.escape(title)}</h1>{figures}{crops_html}<h2>Summary</h2><pre>{html.escape(md)}</pre>
+<h2>Run</h2><pre>{html.escape(str(header))}</pre></body></html>"""
+    (out / "report.html").write_text(page)
+    return md

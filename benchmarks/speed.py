@@ -1,0 +1,89 @@
+"""Decoding speed of every zoo model, against the convolution throughput of this machine.
+
+    python -m benchmarks.speed [--size 1024] [--models ...]
+
+For each model: megapixels of output per second through `srcodec.restore` (colour
+conversion, bicubic upsampling, tiling and the network), the network's FLOPs per output
+pixel, and the GFLOP/s that achieves. The reference is a 64->64 3x3 convolution timed on
+the same machine (the layer VDSR is made of).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def conv_flops_per_pixel(net) -> float:
+    """Multiply-adds x 2 of every Conv2D, per pixel of its output (all at one resolution here)."""
+    total = 0.0
+    for layer in net._flatten_layers(include_self=False):
+        if layer.__class__.__name__ == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            total += 2.0 * kh * kw * cin * cout
+    return total
+
+
+def _best_of(fn, repeats: int) -> float:
+    fn()  # warm-up: graph building, allocation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def conv_throughput(size: int = 256, repeats: int = 5) -> float:
+    """GFLOP/s of one 3x3 64->64 convolution on a size x size image (float32)."""
+    import keras
+
+    conv = keras.layers.Conv2D(64, 3, padding="same")
+    x = keras.ops.convert_to_tensor(np.random.default_rng(0).random((1, size, size, 64), np.float32))
+    conv(x)
+    seconds = _best_of(lambda: np.asarray(conv(x)), repeats)
+    return 2 * 9 * 64 * 64 * size * size / seconds / 1e9
+
+
+def main(argv: list[str] | None = None) -> int:
+    import srcodec
+    from srcodec import inference, nets, zoo
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1024, help="output side in pixels (default 1024)")
+    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models()])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    peak = conv_throughput()
+    print(f"reference: 3x3 64->64 convolution, float32: {peak:.0f} GFLOP/s on {os.cpu_count()} cores")
+    print(f"{'model':<20} {'scale':>5} {'MP/s':>8} {'s/MP':>7} {'MFLOP/px':>9} {'GFLOP/s':>8} {'of ref':>7}")
+    rng = np.random.default_rng(0)
+    for model in args.models:
+        record = zoo.get(model)
+        scale = 2 if 2 in record.scales else record.scales[0]
+        lr = rng.integers(0, 256, (args.size // scale, args.size // scale, 3)).astype(np.uint8)
+        seconds = _best_of(lambda: srcodec.restore(lr, scale=scale, model=model), args.repeats)
+        megapixels = (lr.shape[0] * scale) * (lr.shape[1] * scale) / 1e6
+        if record.family == "bicubic":
+            flops = 0.0
+        else:
+            module = nets.family(record.family)
+            # Y networks run on the upsampled image: FLOPs per output pixel as counted.
+            flops = conv_flops_per_pixel(zoo.load(record)) / (1 if module.UPSAMPLED_INPUT else scale**2)
+        gflops = flops * megapixels * 1e6 / seconds / 1e9
+        share = f"{gflops / peak:6.0%}" if flops else "     -"
+        print(f"{model:<20} {scale:>5} {megapixels / seconds:8.2f} {seconds / megapixels:7.2f} "
+              f"{flops / 1e6:9.3f} {gflops:8.0f} {share}")
+    print(f"tile: {inference.TILE} px + margin of the receptive field")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

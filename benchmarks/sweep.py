@@ -1,0 +1,255 @@
+"""The rate-distortion sweep: units of work, their execution, and the results file.
+
+A unit is one (image, codec, model, scale, quality) setting; `run_unit` turns it into one row
+and depends on nothing but the unit, so any executor can run units anywhere (here: a process
+pool, one image's units per task so each process decodes the reference once and keeps its
+networks loaded). Rows are appended to the results file as they finish; a rerun skips the
+units already there, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import platform
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ("image", "codec", "model", "scale", "quality", "bytes", "bpp", "psnr_rgb", "psnr_y", "ssim",
+           "ms_ssim", "encode_s", "decode_s")
+BASELINES = ("jpeg", "webp", "avif", "jxl")
+SAMPLE_PREFIX = "skimage:"
+
+QUALITIES = {
+    "jpeg": (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95),
+    "webp": (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95),
+    "avif": (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95),
+    "jxl": (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95),
+    "srcodec": (10, 20, 30, 40, 50, 60, 70, 80, 90, 95),
+}
+QUICK_QUALITIES = {name: (5, 10, 20, 30, 40, 60, 80, 95) for name in QUALITIES}
+SRCODEC_SCALES = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Unit:
+    image: str  # a path, or "skimage:NAME" for an embedded sample
+    codec: str  # a baseline codec, or "srcodec"
+    model: str  # zoo id for srcodec, "" for baselines
+    scale: int
+    quality: int
+
+    @property
+    def key(self) -> tuple:
+        return (self.image, self.codec, self.model, self.scale, self.quality)
+
+
+@functools.lru_cache(maxsize=4)
+def load_reference(image: str) -> np.ndarray:
+    """uint8 RGB (or grey) pixels of a path or embedded sample, cached per process."""
+    if image.startswith(SAMPLE_PREFIX):
+        from skimage import data
+
+        return getattr(data, image[len(SAMPLE_PREFIX):])()
+    from srcodec import images
+
+    return images.to_array(image)
+
+
+def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
+    import encoders
+    import srcodec
+
+    start = time.perf_counter()
+    if unit.codec == "srcodec":
+        data = srcodec.encode(reference, scale=unit.scale, quality=unit.quality, model=unit.model)
+    else:
+        data = encoders.get(unit.codec).encode(reference, unit.quality)
+    encode_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if unit.codec == "srcodec":
+        decoded = srcodec.decode(data)
+    else:
+        decoded = encoders.get(unit.codec).decode(data)
+        if reference.ndim == 2 and decoded.ndim == 3:
+            decoded = decoded[..., 0]
+    decode_s = time.perf_counter() - start
+    return data, decoded, encode_s, decode_s
+
+
+def run_unit(unit: Unit) -> dict:
+    """Code, decode and score one setting; returns one results row."""
+    from srcodec import metrics
+
+    reference = load_reference(unit.image)
+    data, decoded, encode_s, decode_s = _code(unit, reference)
+    rgb_ref = reference if reference.ndim == 3 else np.repeat(reference[..., None], 3, axis=2)
+    rgb_out = decoded if decoded.ndim == 3 else np.repeat(decoded[..., None], 3, axis=2)
+    return {
+        **asdict(unit),
+        "bytes": len(data),
+        "bpp": metrics.bpp(len(data), reference.shape),
+        "psnr_rgb": metrics.psnr_rgb(rgb_ref, rgb_out),
+        "psnr_y": metrics.psnr_y(rgb_ref, rgb_out),
+        "ssim": metrics.ssim_rgb(rgb_ref, rgb_out),
+        "ms_ssim": metrics.ms_ssim(rgb_ref, rgb_out),
+        "encode_s": encode_s,
+        "decode_s": decode_s,
+    }
+
+
+def _run_image(units: list[Unit]) -> list[dict]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return [run_unit(u) for u in units]
+
+
+def plan(images: list[str], codecs, models, quick: bool) -> list[Unit]:
+    """Every unit of a sweep: baselines at their qualities, each srcodec model at each scale
+    it serves (of 1..4) at the srcodec qualities."""
+    from srcodec import zoo
+
+    qualities = QUICK_QUALITIES if quick else QUALITIES
+    units = []
+    for image in images:
+        for codec in codecs:
+            units += [Unit(image, codec, "", 1, q) for q in qualities[codec]]
+        for model in models:
+            for scale in zoo.get(model).scales:
+                if scale in SRCODEC_SCALES:
+                    units += [Unit(image, "srcodec", model, scale, q) for q in qualities["srcodec"]]
+    return units
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def header_record() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import encoders
+
+    versions = {}
+    for dist in ("srcodec", "numpy", "pillow", "pillow-jxl-plugin", "scikit-image", "keras", "tensorflow", "bjontegaard"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = None
+    versions["codecs"] = {n: m.version() for n, m in encoders.CODECS.items() if m.available}
+    return {
+        "versions": versions,
+        "git_commit": _git_commit(),
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
+                    "python": platform.python_version()},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+class ResultsFile:
+    """Rows in JSON lines (first line ``{"header": ...}``) or CSV (``#`` header comment line)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.csv = self.path.suffix == ".csv"
+
+    def read(self) -> tuple[dict | None, list[dict]]:
+        if not self.path.exists():
+            return None, []
+        header, rows = None, []
+        text = self.path.read_text()
+        if self.csv:
+            lines = text.splitlines()
+            if lines and lines[0].startswith("# "):
+                header = json.loads(lines[0][2:])
+                lines = lines[1:]
+            for row in csv.DictReader(lines):
+                rows.append({k: _parse(k, v) for k, v in row.items()})
+        else:
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by an interruption: its unit runs again
+                if "header" in record:
+                    header = record["header"]
+                else:
+                    rows.append(record)
+        return header, rows
+
+    def start(self, header: dict) -> None:
+        if self.path.exists() and self.path.stat().st_size:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "w", newline="") as f:
+            if self.csv:
+                f.write("# " + json.dumps(header) + "\n")
+                csv.writer(f).writerow(COLUMNS)
+            else:
+                f.write(json.dumps({"header": header}) + "\n")
+
+    def append(self, rows: list[dict]) -> None:
+        with open(self.path, "a", newline="") as f:
+            for row in rows:
+                if self.csv:
+                    csv.writer(f).writerow([row[c] for c in COLUMNS])
+                else:
+                    f.write(json.dumps({c: row[c] for c in COLUMNS}) + "\n")
+
+
+def _parse(column: str, value: str):
+    if column in ("scale", "quality", "bytes"):
+        return int(value)
+    if column in ("image", "codec", "model"):
+        return value
+    return float(value)
+
+
+def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) -> list[dict]:
+    """Run the units not yet in `results`; return all rows (old and new)."""
+    header, rows = results.read()
+    results.start(header or header_record())
+    done = {tuple(r[c] for c in COLUMNS[:5]) for r in rows}
+    todo = [u for u in units if u.key not in done]
+    by_image: dict[str, list[Unit]] = {}
+    for unit in todo:
+        by_image.setdefault(unit.image, []).append(unit)
+    if progress is not None:
+        progress.reset(total=len(todo))
+    if not todo:
+        return rows
+    tasks = [chunk for units in by_image.values() for chunk in _chunks(units, 24)]
+    if workers <= 1:
+        for chunk in tasks:
+            new = _run_image(chunk)
+            results.append(new)
+            rows += new
+            if progress is not None:
+                progress.update(len(new))
+        return rows
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_image, chunk) for chunk in tasks]
+        for future in as_completed(futures):
+            new = future.result()
+            results.append(new)
+            rows += new
+            if progress is not None:
+                progress.update(len(new))
+    return rows
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,79 @@
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import analysis
+from benchmarks.analysis import Curve
+
+
+def line(name, bpp, slope=6.0, offset=30.0):
+    bpp = np.asarray(bpp, dtype=float)
+    return Curve(name, bpp, offset + slope * np.log2(bpp), tuple(range(len(bpp))))
+
+
+BPP = [0.1, 0.2, 0.4, 0.8, 1.6]
+
+
+def test_a_curve_against_itself_is_zero():
+    c = line("c", BPP)
+    result = analysis.bd(c, c)
+    assert result["bd_rate"] == pytest.approx(0.0, abs=1e-9)
+    assert result["bd_quality"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("factor", [0.7, 0.5, 1.25])
+def test_a_rate_shift_gives_that_factor(factor):
+    anchor = line("a", BPP)
+    test = Curve("t", anchor.bpp * factor, anchor.quality, anchor.settings)  # same quality, factor x the bits
+    assert analysis.bd(anchor, test)["bd_rate"] == pytest.approx((factor - 1) * 100, abs=1e-6)
+    # and a quality shift at the same rates gives that many dB
+    lifted = Curve("l", anchor.bpp, anchor.quality + 0.8)
+    assert analysis.bd(anchor, lifted)["bd_quality"] == pytest.approx(0.8, abs=1e-9)
+
+
+def test_bytes_saved_at_equal_quality():
+    anchor = line("a", BPP)
+    test = Curve("t", anchor.bpp * 0.6, anchor.quality)
+    saved = analysis.bytes_saved(anchor, test)
+    assert [s["saved"] for s in saved[1:-1]] == pytest.approx([0.4] * 3, abs=1e-9)
+
+
+def test_crossover_of_two_lines():
+    # test is 1 dB better at 0.1 bpp and gains 2 dB less per doubling: they meet at 0.1 * 2**0.5
+    baseline = line("b", BPP, slope=6.0, offset=30.0)
+    test = Curve("t", baseline.bpp, 30.0 + 1.0 + 4.0 * np.log2(baseline.bpp / 0.1) + 6.0 * np.log2(0.1))
+    result = analysis.crossover(test, baseline)
+    assert result["kind"] == "crossover"
+    assert result["bpp"] == pytest.approx(0.1 * 2**0.5, rel=1e-3)
+    assert analysis.crossover(baseline, Curve("low", baseline.bpp, baseline.quality - 1))["kind"] == "always"
+    assert analysis.crossover(Curve("low", baseline.bpp, baseline.quality - 1), baseline)["kind"] == "never"
+
+
+def test_pareto_drops_dominated_points():
+    bpp, quality, settings = analysis.pareto(np.array([0.3, 0.1, 0.2, 0.4]), np.array([31.0, 29.0, 32.0, 31.5]), ("a", "b", "c", "d"))
+    assert bpp.tolist() == [0.1, 0.2] and settings == ("b", "c")
+
+
+def test_curves_from_rows_and_the_best_envelope():
+    rows = []
+    for image in ("i1", "i2"):
+        for q, (b, p) in enumerate([(0.1, 28.0), (0.2, 30.0), (0.4, 32.0)]):
+            rows.append({"image": image, "codec": "jpeg", "model": "", "scale": 1, "quality": q, "bpp": b, "psnr_rgb": p})
+            rows.append({"image": image, "codec": "srcodec", "model": "m", "scale": 2, "quality": q, "bpp": b * 0.5, "psnr_rgb": p - 0.5})
+            rows.append({"image": image, "codec": "srcodec", "model": "m", "scale": 1, "quality": q, "bpp": b, "psnr_rgb": p + 0.1})
+    rows.append({"image": "i1", "codec": "jpeg", "model": "", "scale": 1, "quality": 9, "bpp": 0.9, "psnr_rgb": 40.0})  # i2 missing
+    c = analysis.curves(rows)
+    assert set(c) == {"jpeg", "srcodec:m@x2", "srcodec:m@x1", "srcodec:best"}
+    assert c["jpeg"].bpp.tolist() == [0.1, 0.2, 0.4]  # the incomplete setting is left out
+    best = c["srcodec:best"]
+    assert best.settings[0] == ("m@x2", 0) and best.settings[-1] == ("m@x1", 2)
+    assert np.all(np.diff(best.quality) > 0)
+
+
+def test_no_overlap_is_nan():
+    a = line("a", [0.1, 0.2])
+    b = Curve("b", np.array([1.0, 2.0]), np.array([50.0, 60.0]))
+    result = analysis.bd(a, b)
+    assert math.isnan(result["bd_rate"]) and math.isnan(result["bd_quality"])
+    assert analysis.crossover(a, b)["kind"] == "none"
