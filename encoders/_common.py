@@ -22,17 +22,22 @@ def require(name: str, available: bool, hint: str) -> None:
         raise BackendMissing(f"the {name} codec needs {hint}")
 
 
+def check_int(name: str, value: object, low: int, high: int) -> int:
+    """Return `value` as an int, or raise naming `name`: never clamp silently."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise EncoderError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    if not low <= value <= high:
+        raise EncoderError(f"{name} must be in {low}..{high}, got {value}")
+    return int(value)
+
+
 def check_quality(quality: object, low: int = 1, high: int = 100) -> int:
-    """Return `quality` as an int, or raise: never clamp silently."""
-    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
-        raise EncoderError(f"quality must be an integer in {low}..{high}, got {quality!r}")
-    if not low <= quality <= high:
-        raise EncoderError(f"quality must be in {low}..{high}, got {quality}")
-    return int(quality)
+    return check_int("quality", quality, low, high)
 
 
-def check_image(image: object) -> np.ndarray:
-    """Accept uint8 HxW (grey) or HxWx3 (RGB) arrays, contiguous for the backends."""
+def check_image(image: object, max_dimension: int = 2**30) -> np.ndarray:
+    """Accept uint8 HxW (grey) or HxWx3 (RGB) arrays no larger than the format allows,
+    contiguous for the backends."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise EncoderError(
             f"image must be a numpy uint8 array, got {type(image).__name__}"
@@ -42,23 +47,31 @@ def check_image(image: object) -> np.ndarray:
         raise EncoderError(f"image must be HxW or HxWx3, got shape {image.shape}")
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise EncoderError(f"image must be at least 1x1, got shape {image.shape}")
+    if max(image.shape[:2]) > max_dimension:
+        raise EncoderError(
+            f"image is {image.shape[1]}x{image.shape[0]}; this format allows at most {max_dimension} pixels a side"
+        )
     return np.ascontiguousarray(image)
 
 
-def pil_encode(image: np.ndarray, fmt: str, **params) -> bytes:
+def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, **params) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(check_image(image)).save(buffer, fmt, **params)
+    try:
+        Image.fromarray(check_image(image, max_dimension)).save(buffer, fmt, **params)
+    except (ValueError, TypeError) as exc:  # Pillow's word on a bad option value
+        raise EncoderError(f"{fmt.lower()}: {exc}") from exc
     return buffer.getvalue()
 
 
-def pil_decode(data: bytes, name: str) -> np.ndarray:
-    """Decode with Pillow to uint8 grey or RGB; any backend failure becomes EncoderError."""
+def pil_decode(data: bytes, name: str, fmt: str) -> np.ndarray:
+    """Decode with Pillow's `fmt` plugin only (never another format that happens to match)
+    to uint8 grey or RGB; any backend failure becomes EncoderError."""
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             im.load()
             if im.mode not in ("L", "RGB"):
                 im = im.convert("RGB")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import check_quality, pil_decode, pil_encode, require
+from encoders._common import EncoderError, check_int, check_quality, pil_decode, pil_encode, require
 
 NAME = "avif"
+FORMAT = "AVIF"  # Pillow's plugin name
+MAX_DIMENSION = 32768  # pixels a side the format takes
 EXTENSION = ".avif"
 INSTALL_HINT = "Pillow>=11.3 with AVIF support: pip install 'pillow>=11.3'"
 
@@ -37,9 +39,12 @@ def encode(image: np.ndarray, /, quality: int = 60, *, speed: int = 6, subsampli
     """Encode uint8 HxW or HxWx3 to AVIF; `speed` 0 (slowest, smallest) .. 10."""
     _require()
     quality = check_quality(quality, 0, 100)
-    return pil_encode(image, "AVIF", quality=quality, speed=int(speed), subsampling=subsampling)
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, speed=check_int("speed", speed, 0, 10), subsampling=subsampling)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
-    return pil_decode(bytes(data), NAME)
+    data = bytes(data)
+    if not check(data):
+        raise EncoderError(f"not {NAME} data (bad magic bytes)")
+    return pil_decode(data, NAME, FORMAT)

@@ -7,6 +7,8 @@ import numpy as np
 from encoders._common import EncoderError, check_quality, pil_decode, pil_encode
 
 NAME = "jpeg"
+FORMAT = "JPEG"  # Pillow's plugin name
+MAX_DIMENSION = 65500  # pixels a side the format takes
 EXTENSION = ".jpg"
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 
@@ -47,7 +49,8 @@ def encode(
         raise EncoderError(f"subsampling must be one of {SUBSAMPLINGS}, got {subsampling!r}")
     data = pil_encode(
         image,
-        "JPEG",
+        FORMAT,
+        MAX_DIMENSION,
         quality=quality,
         optimize=True,
         progressive=bool(progressive),
@@ -57,9 +60,10 @@ def encode(
 
 
 def decode(data: bytes) -> np.ndarray:
+    data = bytes(data)
     if not check(data):
-        raise EncoderError("not JPEG data (no SOI marker)")
-    return pil_decode(bytes(data), NAME)
+        raise EncoderError(f"not {NAME} data (bad magic bytes)")
+    return pil_decode(data, NAME, FORMAT)
 
 
 def strip_jfif(data: bytes) -> bytes:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import check_quality, pil_decode, pil_encode, require
+from encoders._common import EncoderError, check_int, check_quality, pil_decode, pil_encode, require
 
 NAME = "jxl"
+FORMAT = "JXL"  # Pillow's plugin name
+MAX_DIMENSION = 2**30  # pixels a side the format takes
 EXTENSION = ".jxl"
 INSTALL_HINT = "pillow-jxl-plugin: pip install pillow-jxl-plugin"
 
@@ -37,9 +39,12 @@ def encode(image: np.ndarray, /, quality: int = 75, *, effort: int = 7) -> bytes
     """Encode uint8 HxW or HxWx3 to lossy JPEG XL; `effort` 1 (fast) .. 9 (smallest)."""
     _require()
     quality = check_quality(quality, 1, 100)
-    return pil_encode(image, "JXL", quality=quality, effort=int(effort), lossless=False)
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, effort=check_int("effort", effort, 1, 9), lossless=False)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
-    return pil_decode(bytes(data), NAME)
+    data = bytes(data)
+    if not check(data):
+        raise EncoderError(f"not {NAME} data (bad magic bytes)")
+    return pil_decode(data, NAME, FORMAT)

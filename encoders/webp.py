@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import check_quality, pil_decode, pil_encode, require
+from encoders._common import EncoderError, check_int, check_quality, pil_decode, pil_encode, require
 
 NAME = "webp"
+FORMAT = "WEBP"  # Pillow's plugin name
+MAX_DIMENSION = 16383  # pixels a side the format takes
 EXTENSION = ".webp"
 INSTALL_HINT = "a Pillow built with WebP support (the PyPI wheels have it)"
 
@@ -37,9 +39,12 @@ def encode(image: np.ndarray, /, quality: int = 75, *, method: int = 6) -> bytes
     """Encode uint8 HxW or HxWx3 to lossy WebP; `method` 0 (fast) .. 6 (smallest)."""
     _require()
     quality = check_quality(quality, 0, 100)
-    return pil_encode(image, "WEBP", quality=quality, method=int(method), exif=b"", icc_profile=None)
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, method=check_int("method", method, 0, 6), exif=b"", icc_profile=None)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
-    return pil_decode(bytes(data), NAME)
+    data = bytes(data)
+    if not check(data):
+        raise EncoderError(f"not {NAME} data (bad magic bytes)")
+    return pil_decode(data, NAME, FORMAT)

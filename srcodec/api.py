@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import numbers
+import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from srcodec.errors import (
     ArgumentError,
     CodecUnavailableError,
     FormatError,
+    ImageError,
     LimitError,
     UnknownModelError,
     WeightsError,
@@ -100,6 +102,12 @@ def encode(
     elif seed is not None or temperature is not None:
         raise ArgumentError(f"seed and temperature apply to sampled models; {record.id!r} is deterministic")
     pixels = images.to_array(image, alpha=alpha)
+    lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], scale)
+    if max(lr_h, lr_w) > module.MAX_DIMENSION:
+        raise ImageError(
+            f"at scale {scale} the small image is {lr_w}x{lr_h}, over the {codec} limit of "
+            f"{module.MAX_DIMENSION} pixels a side; use a larger scale or another codec"
+        )
     try:
         payload = resample.compress(pixels, scale, codec, quality, **(codec_options or {}))
     except encoders.BackendMissing as exc:
@@ -120,8 +128,21 @@ def encode(
     return container.pack(header, payload)
 
 
+def _bytes(data: object) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ArgumentError(
+            f"data must be the file's bytes (bytes, bytearray or memoryview), got {type(data).__name__}"
+            + ("; read the file first, e.g. Path(p).read_bytes()" if isinstance(data, (str, os.PathLike)) else "")
+        )
+    return bytes(data)
+
+
 def inspect(data: bytes) -> Info:
-    """Read a srcodec file's header without decoding any pixels; raises `FormatError`."""
+    """Read a srcodec file's header without decoding any pixels.
+
+    Raises `FormatError` (malformed bytes), `ArgumentError` (not bytes).
+    """
+    data = _bytes(data)
     header, payload = container.unpack(data)
     lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
     return Info(
@@ -142,17 +163,18 @@ def inspect(data: bytes) -> Info:
     )
 
 
-def _payload_size(payload: bytes, codec: str) -> tuple[int, int]:
-    """Width and height the payload declares, read before any pixel is decoded."""
+def _payload_size(payload: bytes, module) -> tuple[int, int]:
+    """Width and height the payload declares, read before any pixel is decoded, by the
+    header's codec only (a payload of another format is refused, never decoded)."""
     from PIL import Image
 
-    if codec == "jxl":
-        _codec("jxl")  # registers the plugin with Pillow
+    if not module.check(payload):
+        raise FormatError(f"payload is not {module.NAME} data")
     try:
-        with Image.open(io.BytesIO(payload)) as im:
+        with Image.open(io.BytesIO(payload), formats=[module.FORMAT]) as im:
             return im.size
     except Exception as exc:  # Pillow raises many types for garbage
-        raise FormatError(f"corrupted {codec} payload: {exc}") from None
+        raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
 
 
 def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
@@ -161,10 +183,11 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
     The header names the model; its weights must be installed and match the header's digest.
     Raises `FormatError` (malformed or corrupted bytes), `LimitError` (over `max_pixels`,
     default `srcodec.MAX_PIXELS`), `UnknownModelError`, `WeightsError`,
-    `CodecUnavailableError`.
+    `CodecUnavailableError`, `ArgumentError` (`data` not bytes, bad `max_pixels`).
+    Memory: the uint8 output plus one tile's working set (see `srcodec.inference`).
     """
-    header, payload = container.unpack(data)
-    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    header, payload = container.unpack(_bytes(data))
+    limit = MAX_PIXELS if max_pixels is None else _check_int("max_pixels", max_pixels, 1, 2**62)
     if header.width * header.height > limit:
         raise LimitError(
             f"image is {header.width}x{header.height} = {header.width * header.height} pixels, "
@@ -180,7 +203,7 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
         )
     module = _codec(header.codec)
     lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
-    if _payload_size(payload, header.codec) != (lr_w, lr_h):
+    if _payload_size(payload, module) != (lr_w, lr_h):
         raise FormatError(f"payload size does not match the header ({lr_w}x{lr_h} expected)")
     try:
         lr = module.decode(payload)

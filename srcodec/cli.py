@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -10,23 +11,33 @@ import tempfile
 from pathlib import Path
 
 import encoders
-from srcodec import __version__, api, zoo
-from srcodec.errors import SrcodecError
+from srcodec import __version__, api, container, zoo
+from srcodec.errors import ArgumentError, SrcodecError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".avif", ".jxl"}
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
 
 
-def _expand(inputs: list[str], suffixes: set[str]) -> list[Path]:
-    """Files as given, plus the files with `suffixes` found under given folders (sorted)."""
-    paths: list[Path] = []
+def _is_srcodec_file(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(10)
+    return head.startswith(container.MAGIC) or (head[:4] == container.SOI + container.APP9 and head[6:10] == container.MAGIC)
+
+
+def _expand(inputs: list[str], suffixes: set[str], skip_encoded: bool = False) -> list[tuple[Path, Path]]:
+    """(file, its path relative to the folder it was found in) for files as given and for the
+    files with `suffixes` under given folders, sorted; `skip_encoded` leaves srcodec files out
+    of folders (so encoding a folder twice does not encode its own outputs)."""
+    found: list[tuple[Path, Path]] = []
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            paths += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.suffix.lower() in suffixes and not (skip_encoded and _is_srcodec_file(p)):
+                    found.append((p, p.relative_to(path)))
         else:
-            paths.append(path)
-    return paths
+            found.append((path, Path(path.name)))
+    return found
 
 
 def _write_atomic(path: Path, data: bytes, force: bool) -> None:
@@ -37,20 +48,36 @@ def _write_atomic(path: Path, data: bytes, force: bool) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def _output_path(source: Path, out: str | None, many: bool, suffix: str) -> Path:
-    """NAME.png -> NAME.sr.jpg on encode, NAME.sr.jpg -> NAME.sr.png on decode, beside the
-    source unless `out` names a file (one input) or a folder."""
-    name = source.stem + suffix
-    if out is None:
-        return source.with_name(name)
-    out_path = Path(out)
-    return out_path / name if many or out_path.is_dir() else out_path
+def _targets(found: list[tuple[Path, Path]], out: str | None, suffix: str) -> list[tuple[Path, Path]]:
+    """(source, output) pairs. NAME.png -> NAME.sr.jpg on encode, NAME.sr.jpg -> NAME.sr.png on
+    decode: beside the source, or at `out` (one input), or under the folder `out`, keeping the
+    sources' sub-folders. Two sources that would write the same output are refused up front."""
+    many = len(found) > 1
+    pairs = []
+    for source, relative in found:
+        name = source.stem + suffix
+        if out is None:
+            target = source.with_name(name)
+        elif many or Path(out).is_dir():
+            target = Path(out) / relative.with_name(name)
+        else:
+            target = Path(out)
+        pairs.append((source, target))
+    seen: dict[Path, Path] = {}
+    for source, target in pairs:
+        if target in seen:
+            raise FileExistsError(f"{seen[target]} and {source} would both be written to {target}")
+        seen[target] = source
+    return pairs
 
 
 def _progress(items, label: str):
@@ -61,34 +88,35 @@ def _progress(items, label: str):
     return tqdm(items, desc=label, unit="file", disable=None, file=sys.stderr)
 
 
-def _for_each(paths: list[Path], label: str, work) -> int:
-    """Run `work(path)` on every path; report failures in one line each and count them."""
-    if not paths:
+def _for_each(pairs: list[tuple[Path, Path]], label: str, work) -> int:
+    """Run `work(source, target)` on every pair; report failures in one line each and count them."""
+    if not pairs:
         print("srcodec: no input files found", file=sys.stderr)
         return 1
     failures = 0
-    for path in _progress(paths, label):
+    for source, target in _progress(pairs, label):
         try:
-            work(path)
+            work(source, target)
         except (SrcodecError, OSError) as exc:
             failures += 1
-            print(f"srcodec: {path}: {exc}", file=sys.stderr)
-    if failures and len(paths) > 1:
-        print(f"srcodec: {failures} of {len(paths)} files failed", file=sys.stderr)
+            print(f"srcodec: {source}: {exc}", file=sys.stderr)
+    if failures and len(pairs) > 1:
+        print(f"srcodec: {failures} of {len(pairs)} files failed", file=sys.stderr)
     return 1 if failures else 0
 
 
 def cmd_encode(args) -> int:
-    paths = _expand(args.inputs, IMAGE_SUFFIXES)
-    many = len(paths) > 1
     options = {}
     if args.codec == "jpeg":
-        options = {"progressive": args.progressive, "subsampling": args.subsampling}
+        options = {"progressive": args.progressive, "subsampling": args.subsampling or "4:2:0"}
+    elif args.progressive or args.subsampling:
+        raise ArgumentError("--progressive and --subsampling apply to the jpeg codec only")
     suffix = ".sr" + (".jpg" if args.codec == "jpeg" else ".srcd")
+    pairs = _targets(_expand(args.inputs, IMAGE_SUFFIXES, skip_encoded=True), args.output, suffix)
 
-    def work(path: Path) -> None:
+    def work(source: Path, target: Path) -> None:
         blob = api.encode(
-            path,
+            source,
             scale=args.scale,
             quality=args.quality,
             model=args.model,
@@ -96,42 +124,38 @@ def cmd_encode(args) -> int:
             alpha=args.alpha,
             codec_options=options,
         )
-        target = _output_path(path, args.output, many, suffix)
         _write_atomic(target, blob, args.force)
         if args.verbose:
-            print(f"{path} -> {target}: {len(blob)} bytes")
+            print(f"{source} -> {target}: {len(blob)} bytes")
 
-    return _for_each(paths, "encode", work)
+    return _for_each(pairs, "encode", work)
 
 
 def cmd_decode(args) -> int:
     from PIL import Image
-    import io
 
-    paths = _expand(args.inputs, ENCODED_SUFFIXES)
-    many = len(paths) > 1
+    pairs = _targets(_expand(args.inputs, ENCODED_SUFFIXES), args.output, ".png")
 
-    def work(path: Path) -> None:
-        image = api.decode(path.read_bytes(), max_pixels=args.max_pixels)
+    def work(source: Path, target: Path) -> None:
+        image = api.decode(source.read_bytes(), max_pixels=args.max_pixels)
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, "PNG")
-        target = _output_path(path, args.output, many, ".png")
         _write_atomic(target, buffer.getvalue(), args.force)
         if args.verbose:
-            print(f"{path} -> {target}: {image.shape[1]}x{image.shape[0]}")
+            print(f"{source} -> {target}: {image.shape[1]}x{image.shape[0]}")
 
-    return _for_each(paths, "decode", work)
+    return _for_each(pairs, "decode", work)
 
 
 def cmd_info(args) -> int:
-    def work(path: Path) -> None:
-        info = api.inspect(path.read_bytes()).as_dict()
+    def work(source: Path, _target) -> None:
+        info = api.inspect(source.read_bytes()).as_dict()
         if args.json:
-            print(json.dumps({"file": str(path), **info}))
+            print(json.dumps({"file": str(source), **info}))
         else:
-            print(f"{path}: " + ", ".join(f"{k}={v}" for k, v in info.items() if v is not None))
+            print(f"{source}: " + ", ".join(f"{k}={v}" for k, v in info.items() if v is not None))
 
-    return _for_each([Path(p) for p in args.inputs], "info", work)
+    return _for_each([(Path(p), None) for p in args.inputs], "info", work)
 
 
 def cmd_models(args) -> int:
@@ -172,6 +196,13 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="srcodec",
@@ -201,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", default="error", choices=["error", "flatten"],
                    help="transparent images: refuse (default) or composite onto white")
     p.add_argument("--progressive", action="store_true", help="progressive JPEG")
-    p.add_argument("--subsampling", default="4:2:0", choices=["4:4:4", "4:2:2", "4:2:0"],
+    p.add_argument("--subsampling", choices=["4:4:4", "4:2:2", "4:2:0"],
                    help="JPEG chroma subsampling (default 4:2:0)")
     common(p)
     p.set_defaults(run=cmd_encode)
@@ -209,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("decode", help="srcodec files -> PNG images",
                        description="Decode srcodec files (or folders of them) to full-size PNG images.")
     p.add_argument("inputs", nargs="+", help="srcodec files or folders")
-    p.add_argument("--max-pixels", type=int, default=None,
+    p.add_argument("--max-pixels", type=_positive, default=None,
                    help=f"refuse outputs larger than this (default {api.MAX_PIXELS})")
     common(p)
     p.set_defaults(run=cmd_decode)
@@ -251,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line, but say it is ours
+        print(f"srcodec: internal error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def _pil_to_array(im) -> np.ndarray:
     from PIL import ImageOps
 
     im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBa", "La"):  # premultiplied alpha: un-premultiply, then as RGBA / LA
+        im = im.convert(im.mode.upper())
     mode = im.mode
     if mode in ("L", "RGB", "RGBA", "LA"):
         return np.asarray(im)
@@ -83,6 +85,12 @@ def to_array(image: object, *, alpha: str = "error") -> np.ndarray:
                 x = _pil_to_array(im)
         except UnidentifiedImageError as exc:
             raise ImageError(f"{path}: not an image Pillow can read") from exc
+        except Image.DecompressionBombError as exc:
+            raise ImageError(f"{path}: {exc}") from exc
+        except FileNotFoundError:
+            raise
+        except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt files
+            raise ImageError(f"{path}: cannot read the image: {exc}") from exc
     elif isinstance(image, np.ndarray):
         x = image
     elif hasattr(image, "mode") and hasattr(image, "getdata"):

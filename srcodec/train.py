@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from srcodec import metrics, resample
-from srcodec.inference import TILE, run_net
+from srcodec.inference import run_net
 
 RECIPES = Path(__file__).with_name("recipes")
 
@@ -196,7 +196,7 @@ def validate(net, images: list[np.ndarray], config: TrainConfig) -> dict[str, fl
         psnrs = []
         for hr in images:
             inp, tgt = make_pair(hr, scale, config.codec, 40)
-            pred = run_net(net, inp[..., None], 1, TILE)[..., 0]
+            pred = run_net(net, inp[..., None])[..., 0]
             # studio Y = 16 + 219/255 * full-range Y (same BT.601 weights, scaled)
             studio = [resample.to_uint8(16.0 + 219.0 * np.clip(y, 0, 1)) for y in (pred, tgt)]
             crop = slice(scale, -scale)

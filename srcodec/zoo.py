@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from srcodec.container import DIGEST_BYTES, MAX_SCALE, MODEL_ID
-from srcodec.errors import SrcodecError, UnknownModelError, WeightsError
+from srcodec.errors import ArgumentError, UnknownModelError, WeightsError
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 COLOURS = ("y", "rgb")
@@ -74,18 +75,24 @@ def sha256_file(path: Path) -> str:
 
 
 def _check_record(record: ModelRecord) -> None:
+    """Raise `ArgumentError` for a record that could not decode anything."""
     from srcodec import nets
 
-    if not MODEL_ID.fullmatch(record.id):
-        raise SrcodecError(f"model id must match {MODEL_ID.pattern}, got {record.id!r}")
+    if not isinstance(record.id, str) or not MODEL_ID.fullmatch(record.id):
+        raise ArgumentError(f"model id must match {MODEL_ID.pattern}, got {record.id!r}")
     if record.family != "bicubic" and record.family not in nets.FAMILIES:
-        raise SrcodecError(f"family must be 'bicubic' or one of {nets.FAMILIES}, got {record.family!r}")
+        raise ArgumentError(f"family must be 'bicubic' or one of {nets.FAMILIES}, got {record.family!r}")
     if not record.scales or any(not 1 <= s <= MAX_SCALE for s in record.scales):
-        raise SrcodecError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
+        raise ArgumentError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
     if record.colour not in COLOURS:
-        raise SrcodecError(f"colour must be one of {COLOURS}, got {record.colour!r}")
-    if record.family != "bicubic" and (record.weights is None or record.sha256 is None):
-        raise SrcodecError(f"model {record.id!r} needs a weights file and its sha256")
+        raise ArgumentError(f"colour must be one of {COLOURS}, got {record.colour!r}")
+    if record.family == "bicubic":
+        return
+    if record.weights is None or not isinstance(record.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", record.sha256):
+        raise ArgumentError(f"model {record.id!r} needs a weights file and its sha256 (64 hex digits), got {record.sha256!r}")
+    expected = nets.family(record.family).COLOUR
+    if record.colour != expected:
+        raise ArgumentError(f"family {record.family!r} restores {expected!r}, not {record.colour!r}")
 
 
 def _record_from_json(path: Path) -> ModelRecord:
@@ -122,8 +129,9 @@ def register_model(
     """Add a model of your own; files naming `model_id` then decode with it.
 
     `sha256` pins the weights (the file is checked against it on load); when omitted, the
-    file's current digest is taken. Raises `SrcodecError` for a bad record or an id that is
-    already registered with other weights, `WeightsError` when the file is missing.
+    file's current digest is taken. Raises `ArgumentError` for a bad record (the network is
+    built once from `config` to check it) or an id already registered differently,
+    `WeightsError` when the file is missing.
     """
     from srcodec import nets
 
@@ -145,11 +153,15 @@ def register_model(
         scores=dict(scores or {}),
     )
     _check_record(record)
+    try:
+        nets.build(family, record.config)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"config {record.config} does not build a {family} network: {exc}") from None
     with _lock:
         _ensure_loaded()
         old = _records.get(model_id)
-        if old is not None and old.sha256 != record.sha256:
-            raise SrcodecError(f"model id {model_id!r} is already registered with other weights; ids name exact weights")
+        if old is not None and old != record:
+            raise ArgumentError(f"model id {model_id!r} is already registered differently; ids name exact models")
         _records[model_id] = record
     return record
 

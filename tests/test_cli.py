@@ -90,3 +90,29 @@ def test_help_explains_the_knobs(capsys):
     out = capsys.readouterr().out
     for knob in ("--scale", "--quality", "--model", "--codec", "--alpha", "--force"):
         assert knob in out
+
+
+def test_sub_folders_are_kept_and_collisions_refused(tmp_path, photo):
+    pics = tmp_path / "pics"
+    (pics / "a").mkdir(parents=True)
+    (pics / "b").mkdir()
+    Image.fromarray(photo).save(pics / "a" / "x.png")
+    Image.fromarray(photo).save(pics / "b" / "x.png")
+    assert main(["encode", str(pics), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "a" / "x.sr.jpg").is_file() and (tmp_path / "out" / "b" / "x.sr.jpg").is_file()
+    Image.fromarray(photo).save(pics / "a" / "x.bmp")  # a.x.png and a.x.bmp -> the same x.sr.jpg
+    assert main(["encode", str(pics), "-o", str(tmp_path / "out2")]) == 1
+    assert not (tmp_path / "out2").exists()  # refused before anything was written
+
+
+def test_encoding_a_folder_twice_skips_its_own_outputs(tmp_path, images):
+    assert main(["encode", str(images)]) == 0
+    assert main(["encode", str(images), "--force"]) == 0
+    assert not list(images.glob("*.sr.sr.jpg"))
+    mode = (images / "img0.sr.jpg").stat().st_mode & 0o777
+    assert mode & 0o044  # readable by others, as files a tool writes usually are
+
+
+def test_jpeg_only_options_are_refused_for_other_codecs(images, capsys):
+    assert main(["encode", str(images / "img0.png"), "--codec", "webp", "--progressive"]) == 1
+    assert "jpeg codec only" in capsys.readouterr().err

@@ -97,15 +97,6 @@ def test_every_single_bit_flip_in_the_header_is_caught():
 
 
 @settings(max_examples=300)
-@given(st.binary(max_size=200))
-def test_random_bytes_never_crash(data):
-    try:
-        container.unpack(data)
-    except SrcodecError:
-        pass
-
-
-@settings(max_examples=300)
 @given(st.data())
 def test_random_header_mutations_are_format_errors(data):
     mutated = bytearray(SAMPLE)
@@ -191,3 +182,13 @@ def test_header_validation_on_write():
         Header(2, 0, 8, "m")
     with pytest.raises(FormatError, match="digest"):
         Header(2, 8, 8, "m", digest=b"short")
+
+
+@settings(max_examples=300)
+@given(st.sampled_from([b"", b"srcd", b"srcd\x01", b"\xff\xd8", b"\xff\xd8\xff\xe9", SAMPLE[:12], SAMPLE_FRAMED[:10]]),
+       st.binary(max_size=200))
+def test_random_bytes_after_valid_prefixes_never_crash(prefix, data):
+    try:
+        container.unpack(prefix + data)
+    except SrcodecError:
+        pass

@@ -81,5 +81,32 @@ def test_every_codec_has_the_same_members():
     for module in encoders.CODECS.values():
         for member in ("NAME", "EXTENSION", "available", "version", "check", "encode", "decode"):
             assert hasattr(module, member), (module.NAME, member)
+        assert isinstance(module.FORMAT, str) and module.MAX_DIMENSION >= 16383
         if module.available:
-            assert module.NAME in module.version() or module.version()
+            assert module.version().split()[-1][0].isdigit()  # "libwebp 1.6.0": a library and a version
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_decoders_take_only_their_own_format(name, photo):
+    from PIL import Image
+    import io
+
+    png = io.BytesIO()
+    Image.fromarray(photo).save(png, "PNG")
+    with pytest.raises(encoders.EncoderError):
+        encoders.get(name).decode(png.getvalue())
+
+
+def test_option_values_are_validated():
+    image = np.zeros((8, 8, 3), np.uint8)
+    for call in (lambda: encoders.webp.encode(image, 50, method="fast"), lambda: encoders.avif.encode(image, 50, speed=11),
+                 lambda: encoders.jxl.encode(image, 50, effort=0), lambda: encoders.avif.encode(image, 50, subsampling="x")):
+        with pytest.raises(encoders.EncoderError):
+            call()
+
+
+def test_dimension_limits_are_checked_before_the_backend():
+    with pytest.raises(encoders.EncoderError, match="16383"):
+        encoders.webp.encode(np.zeros((1, 16384), np.uint8), 50)
+    with pytest.raises(encoders.EncoderError, match="65500"):
+        encoders.jpeg.encode(np.zeros((1, 65501), np.uint8), 50)
