@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import srcodec
-from benchmarks.paper import DEFAULT_DATA, load_set
+from benchmarks.paper import DEFAULT_DATA, load_set, update_scores
 from srcodec import container, metrics, zoo
 
 
@@ -59,15 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
     parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])
+    parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     if not (args.data / args.set).is_dir():
         print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
         return 2
     images = load_set(args.data / args.set)
-    scores = sweep(images, args.models, args.qualities, args.scale, metrics.psnr_rgb)
-    print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", scores, args.models, args.qualities)
-    scores = sweep(images, args.models, args.artifact_qualities, 1, metrics.psnr_y)
-    print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", scores, args.models, args.artifact_qualities)
+    rgb = sweep(images, args.models, args.qualities, args.scale, metrics.psnr_rgb)
+    print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
+    y = sweep(images, args.models, args.artifact_qualities, 1, metrics.psnr_y)
+    print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
+    if args.update_zoo:
+        for model in args.models:
+            scores = {f"{args.set}_x{args.scale}_q{q}_rgb_psnr": round(v, 3) for (m, q), v in rgb.items() if m == model}
+            scores |= {f"{args.set}_x1_q{q}_y_psnr": round(v, 3) for (m, q), v in y.items() if m == model}
+            if scores and update_scores(model, "codec_psnr", scores):
+                print(f"scores written to the zoo record of {model}")
     return 0
 
 

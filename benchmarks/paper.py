@@ -85,22 +85,43 @@ def table(data: Path, sets, scales, models) -> list[dict]:
     return rows
 
 
+def update_scores(model_id: str, section: str, scores: dict) -> bool:
+    """Write `scores` under ``scores[section]`` of a shipped model's zoo record (JSON file in
+    srcodec/weights/); returns False for models that are not shipped (bicubic, user models)."""
+    import json
+
+    path = srcodec.zoo.WEIGHTS_DIR / f"{model_id}.json"
+    if not path.is_file():
+        return False
+    record = json.loads(path.read_text())
+    record.setdefault("scores", {})[section] = scores
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.paper", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"folder holding the sets (default {DEFAULT_DATA})")
     parser.add_argument("--sets", nargs="+", default=["set5", "set14", "bsd100"])
     parser.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], choices=[2, 3, 4])
     parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models()])
+    parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     missing = [s for s in args.sets if not (args.data / s).is_dir()]
     if missing:
         print(f"benchmarks.paper: data sets not found under {args.data}: {missing}", file=sys.stderr)
         return 2
     print(f"{'set':<7} {'x':>2} {'model':<22} {'Y-PSNR':>7} {'paper':>6} {'diff':>6}")
-    for r in table(args.data, args.sets, args.scales, args.models):
+    rows = table(args.data, args.sets, args.scales, args.models)
+    for r in rows:
         paper = f"{r['paper']:6.2f}" if r["paper"] else "     -"
         diff = f"{r['psnr'] - r['paper']:+6.2f}" if r["paper"] else "     -"
         print(f"{r['set']:<7} {r['scale']:>2} {r['model']:<22} {r['psnr']:7.2f} {paper} {diff}")
+    if args.update_zoo:
+        for model in args.models:
+            scores = {f"{r['set']}_x{r['scale']}": round(r["psnr"], 3) for r in rows if r["model"] == model}
+            if scores and update_scores(model, "paper_y_psnr", scores):
+                print(f"scores written to the zoo record of {model}")
     return 0
 
 

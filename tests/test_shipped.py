@@ -1,0 +1,41 @@
+"""A few quality checks with the weights that ship in the package (no shared data needed)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import srcodec
+from srcodec import metrics, resample, zoo
+
+SHIPPED = sorted(p.stem for p in zoo.WEIGHTS_DIR.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def crop():
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut()[60:252, 120:312])  # 192x192: face, hair, background
+
+
+@pytest.mark.parametrize("model_id", SHIPPED)
+def test_record_matches_its_weights_and_recipe(model_id):
+    record = zoo.get(model_id)
+    assert record.weights.is_file() and zoo.sha256_file(record.weights) == record.sha256
+    raw = json.loads((zoo.WEIGHTS_DIR / f"{model_id}.json").read_text())
+    training = raw["training"]
+    assert training["config"]["model_id"] == model_id and training["steps"] == training["config"]["steps"]
+    assert len(training["commit"]) == 40 and raw["scores"], "recipe, commit and measured scores are recorded"
+    assert zoo.load(record) is zoo.load(record)  # built, verified and cached
+
+
+def _clean_gain(model_id: str, image: np.ndarray, scale: int) -> float:
+    lr = resample.degrade(image, scale, codec=None)
+    ours = srcodec.restore(lr, scale=scale, model=model_id)
+    bicubic = srcodec.restore(lr, scale=scale, model="bicubic")
+    return metrics.psnr_y(image, ours, scale) - metrics.psnr_y(image, bicubic, scale)
+
+
+@pytest.mark.skipif("srcnn-y-x3-clean" not in SHIPPED, reason="model not shipped")
+def test_srcnn_x3_beats_bicubic_on_clean_input(crop):
+    assert _clean_gain("srcnn-y-x3-clean", crop, 3) > 0.8
