@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="*", help="image files or folders (default: scikit-image samples)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--quick", action="store_true", help="8 qualities a curve (instead of 10-11)")
+    parser.add_argument("--quick", action="store_true",
+                        help="8 qualities a curve (instead of 10-11), srcodec at scales 1 and 2 only")
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
     parser.add_argument("--models", nargs="*", default=None, help="zoo models for srcodec (default: all)")

@@ -20,8 +20,10 @@ def two_images(tmp_path, photo):
 def test_plan_covers_every_setting(two_images):
     images = cli.collect([str(two_images)])
     units = sweep.plan(images, ["jpeg", "webp"], ["bicubic"], quick=True)
-    per_image = 2 * 8 + 4 * 8  # two baselines, bicubic at scales 1..4, 8 qualities each
+    per_image = 2 * 8 + 2 * 8  # two baselines, bicubic at scales 1 and 2 (quick), 8 qualities each
     assert len(units) == 2 * per_image == len({u.key for u in units})
+    full = sweep.plan(images, ["jpeg"], ["bicubic"], quick=False)
+    assert len(full) == 2 * (11 + 4 * 8)  # full: scales 1..4, more baseline qualities
 
 
 def test_run_unit_row_has_exactly_the_columns(two_images):
@@ -73,7 +75,7 @@ def test_command_line_writes_the_report(tmp_path, two_images, capsys):
     for name in ("results.jsonl", "report.html", "summary.md", "rd_psnr.png", "rd_psnr.svg", "rd_ssim.png"):
         assert (out / name).is_file(), name
     lines = (out / "results.jsonl").read_text().splitlines()
-    assert "header" in json.loads(lines[0]) and len(lines) == 1 + 2 * 8 + 4 * 8
+    assert "header" in json.loads(lines[0]) and len(lines) == 1 + 2 * 8 + 2 * 8
     assert "data:image/png;base64" in (out / "report.html").read_text()
 
 
