@@ -1,0 +1,27 @@
+"""The table-printing benchmark scripts: their building blocks, on tiny inputs."""
+
+import numpy as np
+
+import srcodec
+from benchmarks import codec_table, large, speed
+from srcodec import container
+
+
+def test_decode_as_keeps_the_payload_and_names_the_model(tiny_model, photo):
+    blob = srcodec.encode(photo, scale=2, quality=60, model="bicubic")
+    out = codec_table.decode_as(blob, "tiny-srcnn")
+    header, payload = container.unpack(blob)
+    forged = container.pack(container.Header(**{**header.__dict__, "model": "tiny-srcnn", "digest": tiny_model.digest}), payload)
+    assert np.array_equal(out, srcodec.decode(forged))
+
+
+def test_flops_per_pixel_counts_every_convolution(tiny_model):
+    from srcodec import zoo
+
+    net = zoo.load(tiny_model)  # 3x3 convs: 1->4, 4->2, 2->1
+    assert speed.conv_flops_per_pixel(net) == 2 * 9 * (1 * 4 + 4 * 2 + 2 * 1)
+
+
+def test_synthetic_large_image_has_the_size_asked():
+    image = large.synthetic(1100, 700)
+    assert image.shape == (700, 1100, 3) and image.dtype == np.uint8
