@@ -208,12 +208,15 @@ def validate(net, images: list[np.ndarray], config: TrainConfig) -> dict[str, fl
 # ---- the run ------------------------------------------------------------------------------
 
 def _git_commit() -> str:
+    """HEAD of the checkout this module runs from, with "+dirty" when tracked files differ."""
+    here = Path(__file__).parent
     try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=Path(__file__).parent
-        ).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=here).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True, cwd=here).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _save_checkpoint(net, out: Path) -> None:
@@ -236,10 +239,22 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
 
     from srcodec import nets
 
+    commit = _git_commit()  # the code the run starts with (a resumed run keeps its first)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     keras.utils.set_random_seed(config.seed)
+    previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.precision)
+    try:
+        return _run(config, data, out, log, until, commit)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, commit: str) -> Path | None:
+    import keras
+
+    from srcodec import nets
 
     images = [im for name in config.train_sets for im in read_folder(data / name)]
     val_images = read_folder(data / config.val_set) if config.val_set else []
@@ -258,7 +273,7 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
         _load_checkpoint(net, out)
         log(f"resumed at step {state['step']}")
     else:
-        state = {"step": 0, "seconds": 0.0, "val": []}
+        state = {"step": 0, "seconds": 0.0, "val": [], "commit": commit}
 
     logfile = open(out / "log.jsonl", "a")
     started, losses = time.time() - state["seconds"], []
@@ -302,7 +317,7 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
             "config": config.to_dict(),
             "steps": step,
             "seconds": state["seconds"],
-            "commit": _git_commit(),
+            "commit": state.get("commit", commit),
             "data": [str(data / s) for s in config.train_sets],
             "keras": keras.__version__,
             "final_val_psnr": state["val"][-1]["val_psnr"] if state["val"] else {},

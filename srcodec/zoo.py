@@ -90,9 +90,6 @@ def _check_record(record: ModelRecord) -> None:
         return
     if record.weights is None or not isinstance(record.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", record.sha256):
         raise ArgumentError(f"model {record.id!r} needs a weights file and its sha256 (64 hex digits), got {record.sha256!r}")
-    expected = nets.family(record.family).COLOUR
-    if record.colour != expected:
-        raise ArgumentError(f"family {record.family!r} restores {expected!r}, not {record.colour!r}")
 
 
 def _record_from_json(path: Path) -> ModelRecord:
@@ -153,6 +150,9 @@ def register_model(
         scores=dict(scores or {}),
     )
     _check_record(record)
+    expected = nets.family(family).COLOUR  # imports Keras: only here, never on the bicubic path
+    if record.colour != expected:
+        raise ArgumentError(f"family {family!r} restores {expected!r}, not {record.colour!r}")
     try:
         nets.build(family, record.config)
     except (TypeError, ValueError) as exc:
