@@ -163,10 +163,11 @@ def cmd_models(args) -> int:
     if args.json:
         print(json.dumps([r.summary() for r in records], indent=2))
         return 0
-    print(f"{'id':<18} {'family':<10} {'colour':<6} {'scales':<16} default")
+    print(f"{'id':<18} {'family':<10} {'colour':<6} {'scales':<16} default for")
     for r in records:
         scales = ",".join(map(str, r.scales))
-        print(f"{r.id:<18} {r.family:<10} {r.colour:<6} {scales:<16} {'yes' if r.default else ''}")
+        default = ",".join(f"x{s}" for s in r.default)
+        print(f"{r.id:<18} {r.family:<10} {r.colour:<6} {scales:<16} {default}")
     return 0
 
 

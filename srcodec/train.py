@@ -56,12 +56,12 @@ class TrainConfig:
     precision: str = "mixed_bfloat16"
     seed: int = 0
     val_every: int = 500
-    default: bool = False
+    default: tuple[int, ...] = ()  # scales at which the shipped model becomes model="auto"
 
     @classmethod
     def from_json(cls, path: Path, **overrides) -> "TrainConfig":
         raw = {**json.loads(Path(path).read_text()), **{k: v for k, v in overrides.items() if v is not None}}
-        for key in ("scales", "train_sets", "qualities"):
+        for key in ("scales", "train_sets", "qualities", "default"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)
@@ -312,7 +312,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         "config": net.get_config(),
         "weights": weights.name,
         "sha256": sha256_file(weights),
-        "default": config.default,
+        "default": list(config.default),
         "training": {
             "config": config.to_dict(),
             "steps": step,

@@ -35,7 +35,7 @@ class ModelRecord:
     config: dict = field(default_factory=dict)
     weights: Path | None = None
     sha256: str | None = None
-    default: bool = False  # preferred by model="auto" for its scales
+    default: tuple[int, ...] = ()  # the scales at which model="auto" picks this model
     sampled: bool = False  # decoding draws samples: the header carries seed and temperature
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
@@ -84,6 +84,8 @@ def _check_record(record: ModelRecord) -> None:
         raise ArgumentError(f"family must be 'bicubic' or one of {nets.FAMILIES}, got {record.family!r}")
     if not record.scales or any(not 1 <= s <= MAX_SCALE for s in record.scales):
         raise ArgumentError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
+    if not set(record.default) <= set(record.scales):
+        raise ArgumentError(f"default scales {record.default} must be among the model's scales {record.scales}")
     if record.colour not in COLOURS:
         raise ArgumentError(f"colour must be one of {COLOURS}, got {record.colour!r}")
     if record.family == "bicubic":
@@ -95,6 +97,7 @@ def _check_record(record: ModelRecord) -> None:
 def _record_from_json(path: Path) -> ModelRecord:
     raw = json.loads(path.read_text())
     raw["scales"] = tuple(raw["scales"])
+    raw["default"] = tuple(raw.get("default") or ())
     raw["weights"] = path.parent / raw["weights"]
     return ModelRecord(**raw)
 
@@ -119,7 +122,7 @@ def register_model(
     colour: str | None = None,
     config: dict | None = None,
     sha256: str | None = None,
-    default: bool = False,
+    default=(),
     training: dict | None = None,
     scores: dict | None = None,
 ) -> ModelRecord:
@@ -145,7 +148,7 @@ def register_model(
         config=dict(config or {}),
         weights=path.resolve(),
         sha256=(sha256 or sha256_file(path)).lower(),
-        default=default,
+        default=tuple(int(s) for s in default),
         training=dict(training or {}),
         scores=dict(scores or {}),
     )
@@ -197,7 +200,7 @@ def get(model_id: str) -> ModelRecord:
 def resolve(model: str, scale: int, grey: bool = False) -> ModelRecord:
     """The record `model` names for `scale`; ``"auto"`` picks the default model for it."""
     if model == "auto":
-        candidates = [r for r in list_models() if r.default and scale in r.scales]
+        candidates = [r for r in list_models() if scale in r.default]
         return candidates[0] if candidates else BICUBIC
     record = get(model)
     if scale not in record.scales:

@@ -381,3 +381,17 @@ def test_register_validates_the_record(tmp_path, tiny_model):
 def test_grey_through_a_network_model(tiny_model, grey_photo):
     out = srcodec.decode(srcodec.encode(grey_photo, scale=2, quality=90, model="tiny-srcnn"))
     assert out.shape == grey_photo.shape and out.dtype == np.uint8
+
+
+def test_auto_picks_the_default_model_per_scale(tmp_path, tiny_model):
+    from srcodec import zoo
+
+    srcodec.register_model("tiny-default", tiny_model.weights, family="srcnn", scales=[2, 3],
+                           config=tiny_model.config, default=[2])
+    try:
+        assert zoo.resolve("auto", 2).id == "tiny-default"
+        assert zoo.resolve("auto", 3).id == "bicubic"  # serves x3, but is not the default there
+        with pytest.raises(ArgumentError, match="default scales"):
+            srcodec.register_model("tiny-bad", tiny_model.weights, family="srcnn", scales=[2], default=[4])
+    finally:
+        srcodec.unregister_model("tiny-default")
