@@ -67,13 +67,13 @@ def run(model: str = "auto", settings=SETTINGS) -> list[dict]:
 
 def format_table(rows: list[dict]) -> str:
     head = (
-        f"{'image':<10} {'model':<10} {'x':>2} {'q':>3} {'bytes':>7} {'bpp':>6} {'PSNR':>6} {'SSIM':>6}"
+        f"{'image':<10} {'model':<14} {'x':>2} {'q':>3} {'bytes':>7} {'bpp':>6} {'PSNR':>6} {'SSIM':>6}"
         f" | {'jpeg q':>6} {'bytes':>7} {'PSNR':>6} {'SSIM':>6} | {'dPSNR':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['image']:<10} {r['model']:<10} {r['scale']:>2} {r['quality']:>3} {r['bytes']:>7} "
+            f"{r['image']:<10} {r['model']:<14} {r['scale']:>2} {r['quality']:>3} {r['bytes']:>7} "
             f"{r['bpp']:>6.3f} {r['psnr']:>6.2f} {r['ssim']:>6.4f} | {r['jpeg_quality']:>6} "
             f"{r['jpeg_bytes']:>7} {r['jpeg_psnr']:>6.2f} {r['jpeg_ssim']:>6.4f} | "
             f"{r['psnr'] - r['jpeg_psnr']:>+6.2f}"
