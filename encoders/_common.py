@@ -65,11 +65,15 @@ def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, **params) -> byt
     return buffer.getvalue()
 
 
-def pil_decode(data: bytes, name: str, fmt: str) -> np.ndarray:
-    """Decode with Pillow's `fmt` plugin only (never another format that happens to match)
-    to uint8 grey or RGB; any backend failure becomes EncoderError."""
+def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
+    """Decode bytes that pass `check` (the codec's magic) with Pillow's `fmt` plugin only
+    (never another format that happens to match) to uint8 grey or RGB; any backend failure
+    becomes EncoderError."""
     from PIL import Image
 
+    data = bytes(data)
+    if not check(data):
+        raise EncoderError(f"not {name} data (bad magic bytes)")
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             im.load()

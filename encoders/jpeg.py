@@ -60,10 +60,7 @@ def encode(
 
 
 def decode(data: bytes) -> np.ndarray:
-    data = bytes(data)
-    if not check(data):
-        raise EncoderError(f"not {NAME} data (bad magic bytes)")
-    return pil_decode(data, NAME, FORMAT)
+    return pil_decode(data, NAME, FORMAT, check)
 
 
 def strip_jfif(data: bytes) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import EncoderError, check_int, check_quality, pil_decode, pil_encode, require
+from encoders._common import check_int, check_quality, pil_decode, pil_encode, require
 
 NAME = "webp"
 FORMAT = "WEBP"  # Pillow's plugin name
@@ -44,7 +44,4 @@ def encode(image: np.ndarray, /, quality: int = 75, *, method: int = 6) -> bytes
 
 def decode(data: bytes) -> np.ndarray:
     _require()
-    data = bytes(data)
-    if not check(data):
-        raise EncoderError(f"not {NAME} data (bad magic bytes)")
-    return pil_decode(data, NAME, FORMAT)
+    return pil_decode(data, NAME, FORMAT, check)
