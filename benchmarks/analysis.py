@@ -113,30 +113,30 @@ def bytes_saved(anchor: Curve, test: Curve) -> list[dict]:
     return out
 
 
-def crossover(test: Curve, baseline: Curve, samples: int = 400) -> dict:
-    """Where `test` stops beating `baseline` as the rate grows.
+TIE_DB = 0.05  # quality differences below this are reported as a tie, not a win
 
-    Returns ``{"kind": "crossover", "bpp": x}`` (test is better below x, worse above),
-    ``"always"`` / ``"never"`` (better / worse over the whole common range),
-    ``"mixed"`` when the curves cross more than once (with every crossing), or ``"none"``
-    without a common range. The common range is reported too.
+
+def compare(test: Curve, baseline: Curve, tie: float = TIE_DB, samples: int = 400) -> dict:
+    """Where along the common rate range `test` is better, worse, or tied with `baseline`.
+
+    Returns ``range`` (the common bpp range, or None), ``segments`` (runs of
+    ``(from_bpp, to_bpp, "better" | "worse" | "tie")`` in rate order, with `tie` dB of
+    tolerance) and ``crossover``: the rate below which `test` is better, i.e. the end of a
+    leading "better" run that does not cover the whole range (None otherwise).
     """
     low, high = max(test.bpp.min(), baseline.bpp.min()), min(test.bpp.max(), baseline.bpp.max())
     if not high > low or len(test.bpp) < 2 or len(baseline.bpp) < 2:
-        return {"kind": "none", "range": None}
+        return {"range": None, "segments": [], "crossover": None}
     grid = np.geomspace(low, high, samples)
     diff = np.array([quality_at(test, b) - quality_at(baseline, b) for b in grid])
-    sign = np.sign(diff)
-    changes = np.nonzero(sign[1:] != sign[:-1])[0]
-    crossings = []
-    for i in changes:  # linear interpolation in log-rate between the grid points
-        t = diff[i] / (diff[i] - diff[i + 1])
-        crossings.append(float(10 ** (np.log10(grid[i]) + t * (np.log10(grid[i + 1]) - np.log10(grid[i])))))
-    result = {"range": (float(low), float(high))}
-    if not crossings:
-        result["kind"] = "always" if diff[0] > 0 else "never"
-    elif len(crossings) == 1:
-        result.update(kind="crossover" if diff[0] > 0 else "crossover-up", bpp=crossings[0])
-    else:
-        result.update(kind="mixed", crossings=crossings)
-    return result
+    labels = np.where(diff > tie, "better", np.where(diff < -tie, "worse", "tie"))
+    segments, start = [], 0
+    for i in range(1, samples + 1):
+        if i == samples or labels[i] != labels[start]:
+            # a run ends halfway (in log-rate) to the next run's first sample
+            end = float(grid[-1]) if i == samples else float(np.sqrt(grid[i - 1] * grid[i]))
+            begin = float(grid[0]) if start == 0 else segments[-1][1]
+            segments.append((begin, end, str(labels[start])))
+            start = i
+    crossover = segments[0][1] if segments[0][2] == "better" and len(segments) > 1 else None
+    return {"range": (float(low), float(high)), "segments": segments, "crossover": crossover}

@@ -13,7 +13,7 @@ import numpy as np
 from benchmarks import analysis
 from benchmarks.sweep import BASELINES, load_reference
 
-HEADLINE_QUALITIES = (20, 40, 60, 80)  # plain JPEG settings at which bytes saved are reported
+HEADLINE_QUALITIES = (5, 10, 20, 40, 60, 80)  # plain JPEG settings at which bytes saved are reported
 
 
 def _fmt(value, spec=".2f", unit="", none="-") -> str:
@@ -38,10 +38,12 @@ def summarise(rows: list[dict], models: dict[str, str]) -> dict:
             summary["saved"][metric] = [s for s in saved if s["anchor_setting"] in HEADLINE_QUALITIES] or saved
         for codec in BASELINES:
             if codec in psnr:
-                summary["crossover"][codec] = analysis.crossover(best_p, psnr[codec])
+                summary["crossover"][codec] = analysis.compare(best_p, psnr[codec])
+    from srcodec import zoo
+
     for family in analysis.FAMILIES:
-        ids = sorted(m for m, f in models.items() if f == family)
-        summary["families"][family] = ids or None
+        ids = sorted(r.id for r in zoo.list_models() if r.family == family)
+        summary["families"][family] = [m if m in models else f"{m} (not in this sweep)" for m in ids] or None
     return summary
 
 
@@ -64,18 +66,15 @@ def markdown(summary: dict, title: str) -> str:
                          f"{_fmt(p['saved'] * 100, '+.1f', '%')} | {s['quality']:.4f} | {_fmt(s['saved'] * 100, '+.1f', '%')} |")
         lines += ["", "(a '-' means srcodec's curve does not reach that quality within its measured range)"]
     if summary["crossover"]:
-        lines += ["", "## Crossover: srcodec (best) against each codec, RGB-PSNR", ""]
+        lines += ["", f"## Crossover: srcodec (best) against each codec, RGB-PSNR (tie: within {analysis.TIE_DB} dB)", ""]
         for codec, c in summary["crossover"].items():
-            rng = f" (common range {c['range'][0]:.3f}-{c['range'][1]:.3f} bpp)" if c.get("range") else ""
-            text = {
-                "crossover": lambda: f"srcodec is better below {c['bpp']:.3f} bpp",
-                "crossover-up": lambda: f"srcodec is better above {c['bpp']:.3f} bpp",
-                "always": lambda: "srcodec is better over the whole common range",
-                "never": lambda: "srcodec is not better anywhere in the common range",
-                "mixed": lambda: "the curves cross at " + ", ".join(f"{x:.3f}" for x in c["crossings"]) + " bpp",
-                "none": lambda: "no common bit-rate range",
-            }[c["kind"]]()
-            lines.append(f"- {codec}: {text}{rng}")
+            if c["range"] is None:
+                lines.append(f"- {codec}: no common bit-rate range")
+                continue
+            head = (f"srcodec is better below {c['crossover']:.3f} bpp" if c["crossover"]
+                    else f"srcodec is {c['segments'][0][2]} from {c['range'][0]:.3f} bpp")
+            runs = "; ".join(f"{label} {a:.3f}-{b:.3f}" for a, b, label in c["segments"])
+            lines.append(f"- {codec}: {head} (runs, bpp: {runs})")
     lines += ["", "## Network families", ""]
     for family, ids in summary["families"].items():
         lines.append(f"- {family}: {', '.join(ids) if ids else 'no model yet'}")

@@ -43,11 +43,19 @@ def test_crossover_of_two_lines():
     # test is 1 dB better at 0.1 bpp and gains 2 dB less per doubling: they meet at 0.1 * 2**0.5
     baseline = line("b", BPP, slope=6.0, offset=30.0)
     test = Curve("t", baseline.bpp, 30.0 + 1.0 + 4.0 * np.log2(baseline.bpp / 0.1) + 6.0 * np.log2(0.1))
-    result = analysis.crossover(test, baseline)
-    assert result["kind"] == "crossover"
-    assert result["bpp"] == pytest.approx(0.1 * 2**0.5, rel=1e-3)
-    assert analysis.crossover(baseline, Curve("low", baseline.bpp, baseline.quality - 1))["kind"] == "always"
-    assert analysis.crossover(Curve("low", baseline.bpp, baseline.quality - 1), baseline)["kind"] == "never"
+    result = analysis.compare(test, baseline, tie=0.0)
+    assert [s[2] for s in result["segments"]] == ["better", "worse"]
+    assert result["crossover"] == pytest.approx(0.1 * 2**0.5, rel=1e-2)
+    # with a tolerance, the region around the crossing is a tie of the right width
+    tied = analysis.compare(test, baseline, tie=0.5)
+    assert [s[2] for s in tied["segments"]] == ["better", "tie", "worse"]
+    assert tied["crossover"] == pytest.approx(0.1 * 2 ** 0.25, rel=1e-2)  # 2 dB per doubling: 0.5 dB = 1/4 doubling
+    lower = Curve("low", baseline.bpp, baseline.quality - 1)
+    assert analysis.compare(baseline, lower)["segments"] == [(0.1, pytest.approx(1.6), "better")]
+    assert analysis.compare(baseline, lower)["crossover"] is None
+    assert [s[2] for s in analysis.compare(lower, baseline)["segments"]] == ["worse"]
+    almost = Curve("almost", baseline.bpp * 1.001, baseline.quality)
+    assert [s[2] for s in analysis.compare(almost, baseline)["segments"]] == ["tie"]
 
 
 def test_pareto_drops_dominated_points():
@@ -76,4 +84,4 @@ def test_no_overlap_is_nan():
     b = Curve("b", np.array([1.0, 2.0]), np.array([50.0, 60.0]))
     result = analysis.bd(a, b)
     assert math.isnan(result["bd_rate"]) and math.isnan(result["bd_quality"])
-    assert analysis.crossover(a, b)["kind"] == "none"
+    assert analysis.compare(a, b) == {"range": None, "segments": [], "crossover": None}
