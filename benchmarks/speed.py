@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         share = f"{gflops / peak:6.0%}" if flops else "     -"
         print(f"{model:<20} {scale:>5} {megapixels / seconds:8.2f} {seconds / megapixels:7.2f} "
               f"{flops / 1e6:9.3f} {gflops:8.0f} {share}")
-    print(f"tile: {inference.TILE} px + margin of the receptive field")
+    print(f"tiles: {inference.TILE} output px a side, plus a margin of the bicubic reach and half the receptive field")
     return 0
 
 
