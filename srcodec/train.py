@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import os
 import subprocess
 import time
@@ -237,7 +236,6 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from srcodec import nets
 
     commit = _git_commit()  # the code the run starts with (a resumed run keeps its first)
     out.mkdir(parents=True, exist_ok=True)
