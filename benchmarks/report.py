@@ -125,13 +125,8 @@ def equal_bytes_crops(image: str, budget: int, models: dict[str, str], size: int
     crop = lambda x: x[top : top + size, left : left + size]  # noqa: E731
 
     def fit(encode, decode):
-        best = None
-        for q in range(1, 101):
-            data = encode(q)
-            if len(data) > budget:
-                break
-            best = data
-        return (len(best), crop(decode(best))) if best else None
+        fitted = encoders.fit_budget(encode, budget)
+        return (len(fitted[1]), crop(decode(fitted[1]))) if fitted else None
 
     out = [("original", 0, crop(reference))]
     for codec in BASELINES:

@@ -14,13 +14,14 @@ import functools
 import json
 import os
 import platform
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from srcodec.provenance import git_commit
 
 COLUMNS = ("image", "codec", "model", "scale", "quality", "bytes", "bpp", "psnr_rgb", "psnr_y", "ssim",
            "ms_ssim", "encode_s", "decode_s")
@@ -67,6 +68,7 @@ def load_reference(image: str) -> np.ndarray:
 def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
     import encoders
     import srcodec
+    from srcodec import resample
 
     start = time.perf_counter()
     if unit.codec == "srcodec":
@@ -79,8 +81,8 @@ def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, 
         decoded = srcodec.decode(data)
     else:
         decoded = encoders.get(unit.codec).decode(data)
-        if reference.ndim == 2 and decoded.ndim == 3:
-            decoded = decoded[..., 0]
+        if reference.ndim == 2:
+            decoded = resample.as_grey(decoded)
     decode_s = time.perf_counter() - start
     return data, decoded, encode_s, decode_s
 
@@ -129,14 +131,6 @@ def plan(images: list[str], codecs, models, quick: bool) -> list[Unit]:
     return units
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def header_record() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -151,7 +145,7 @@ def header_record() -> dict:
     versions["codecs"] = {n: m.version() for n, m in encoders.CODECS.items() if m.available}
     return {
         "versions": versions,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
                     "python": platform.python_version()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

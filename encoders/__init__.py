@@ -21,7 +21,7 @@ from types import ModuleType
 from encoders._common import BackendMissing, EncoderError
 from encoders import avif, jpeg, jxl, webp
 
-__all__ = ["BackendMissing", "EncoderError", "CODECS", "get", "sniff"]
+__all__ = ["BackendMissing", "EncoderError", "CODECS", "get", "sniff", "fit_budget"]
 
 CODECS: dict[str, ModuleType] = {m.NAME: m for m in (jpeg, webp, avif, jxl)}
 
@@ -32,6 +32,20 @@ def get(name: str) -> ModuleType:
         return CODECS[name]
     except (KeyError, TypeError):
         raise EncoderError(f"codec must be one of {sorted(CODECS)}, got {name!r}") from None
+
+
+def fit_budget(encode, budget: int, low: int = 1, high: int = 100) -> tuple[int, bytes] | None:
+    """The (quality, bytes) of the highest quality in low..high whose `encode(quality)` is at
+    most `budget` bytes, or None when even `low` is too big. Bisects: size grows with quality."""
+    best = None
+    while low <= high:
+        mid = (low + high) // 2
+        data = encode(mid)
+        if len(data) <= budget:
+            best, low = (mid, data), mid + 1
+        else:
+            high = mid - 1
+    return best
 
 
 def sniff(data: bytes) -> ModuleType | None:

@@ -209,9 +209,9 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
         lr = module.decode(payload)
     except encoders.EncoderError as exc:
         raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
-    if header.grey and lr.ndim == 3:
-        lr = resample.to_uint8(resample.rgb_to_ycbcr(lr)[..., 0])
-    elif not header.grey and lr.ndim == 2:
+    if header.grey:
+        lr = resample.as_grey(lr)
+    elif lr.ndim == 2:
         raise FormatError("header says RGB but the payload is grey")
     if lr.shape[:2] != (lr_h, lr_w):
         raise FormatError(f"payload decoded to {lr.shape[1]}x{lr.shape[0]}, header says {lr_w}x{lr_h}")

@@ -23,15 +23,8 @@ def sample_images(names=SAMPLES) -> dict[str, np.ndarray]:
 
 def jpeg_at_bytes(image: np.ndarray, budget: int) -> tuple[int, bytes]:
     """The plain JPEG (quality, bytes) with the largest size not over `budget` (quality 1 if none)."""
-    low, high, best = 1, 100, None
-    while low <= high:  # size grows with quality, so bisect
-        mid = (low + high) // 2
-        data = encoders.jpeg.encode(image, mid)
-        if len(data) <= budget:
-            best, low = (mid, data), mid + 1
-        else:
-            high = mid - 1
-    return best or (1, encoders.jpeg.encode(image, 1))
+    fitted = encoders.fit_budget(lambda q: encoders.jpeg.encode(image, q), budget)
+    return fitted or (1, encoders.jpeg.encode(image, 1))
 
 
 def run(model: str = "auto", settings=SETTINGS) -> list[dict]:

@@ -133,9 +133,12 @@ def degrade(hr: np.ndarray, scale: int, codec: str | None = "jpeg", quality: int
     if codec is None:
         return downsample(hr, scale)
     decoded = encoders.get(codec).decode(compress(hr, scale, codec, quality, **options))
-    if hr.ndim == 2 and decoded.ndim == 3:  # codecs without a grey mode hand back RGB
-        decoded = to_uint8(rgb_to_ycbcr(decoded)[..., 0])
-    return decoded
+    return as_grey(decoded) if hr.ndim == 2 else decoded
+
+
+def as_grey(image: np.ndarray) -> np.ndarray:
+    """A grey image as HxW uint8: codecs without a grey mode (WebP, AVIF) decode grey to RGB."""
+    return to_uint8(rgb_to_ycbcr(image)[..., 0]) if image.ndim == 3 else image
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import json
 import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 
 from srcodec import metrics, resample
 from srcodec.inference import run_net
+from srcodec.provenance import git_commit
 
 RECIPES = Path(__file__).with_name("recipes")
 
@@ -186,15 +186,19 @@ def _adjustable_clip_sgd():
 
 # ---- validation ---------------------------------------------------------------------------
 
-def validate(net, images: list[np.ndarray], config: TrainConfig) -> dict[str, float]:
-    """Mean Y-PSNR per scale on `images`, degraded as in training (codec-aware runs at quality
-    40), on the papers' studio-range Y rounded to 8 bits with `scale` border pixels cropped,
-    so that clean runs read like the papers' tables."""
+def validation_pairs(images: list[np.ndarray], config: TrainConfig) -> dict[int, list]:
+    """(input, target) pairs per scale, degraded as in training (codec-aware runs at quality
+    40); made once per run, since they do not change between validations."""
+    return {scale: [make_pair(hr, scale, config.codec, 40) for hr in images] for scale in config.scales}
+
+
+def validate(net, pairs: dict[int, list]) -> dict[str, float]:
+    """Mean Y-PSNR per scale of `net` on `pairs`, on the papers' studio-range Y rounded to 8
+    bits with `scale` border pixels cropped, so that clean runs read like the papers' tables."""
     out = {}
-    for scale in config.scales:
+    for scale, scale_pairs in pairs.items():
         psnrs = []
-        for hr in images:
-            inp, tgt = make_pair(hr, scale, config.codec, 40)
+        for inp, tgt in scale_pairs:
             pred = run_net(net, inp[..., None])[..., 0]
             # studio Y = 16 + 219/255 * full-range Y (same BT.601 weights, scaled)
             studio = [resample.to_uint8(16.0 + 219.0 * np.clip(y, 0, 1)) for y in (pred, tgt)]
@@ -205,18 +209,6 @@ def validate(net, images: list[np.ndarray], config: TrainConfig) -> dict[str, fl
 
 
 # ---- the run ------------------------------------------------------------------------------
-
-def _git_commit() -> str:
-    """HEAD of the checkout this module runs from, with "+dirty" when tracked files differ."""
-    here = Path(__file__).parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=here).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, check=True, cwd=here).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
 
 def _save_checkpoint(net, out: Path) -> None:
     net.save_weights(out / "checkpoint.weights.h5")  # a compiled model's file holds the optimizer too
@@ -237,7 +229,7 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
     import keras
 
 
-    commit = _git_commit()  # the code the run starts with (a resumed run keeps its first)
+    commit = git_commit()  # the code the run starts with (a resumed run keeps its first)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     keras.utils.set_random_seed(config.seed)
@@ -255,7 +247,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     from srcodec import nets
 
     images = [im for name in config.train_sets for im in read_folder(data / name)]
-    val_images = read_folder(data / config.val_set) if config.val_set else []
+    val_pairs = validation_pairs(read_folder(data / config.val_set), config) if config.val_set else {}
     sampler = PatchSampler(images, config, log)
     log(f"{len(sampler.pairs)} training pairs from {len(images)} images")
 
@@ -283,7 +275,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         step += 1
         if step % config.val_every == 0 or step == stop:
             entry = {"step": step, "loss": float(np.mean(losses)), "seconds": round(time.time() - started, 1)}
-            entry["val_psnr"] = validate(net, val_images, config) if val_images else {}
+            entry["val_psnr"] = validate(net, val_pairs) if val_pairs else {}
             losses = []
             state.update(step=step, seconds=entry["seconds"])
             state["val"].append(entry)
