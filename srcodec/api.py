@@ -177,7 +177,7 @@ def _payload_size(payload: bytes, module) -> tuple[int, int]:
         raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
 
 
-def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
+def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto") -> np.ndarray:
     """Decode a srcodec file to uint8 HxWx3 (or HxW for a grey image) at its original size.
 
     The header names the model; its weights must be installed and match the header's digest.
@@ -185,6 +185,8 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
     default `srcodec.MAX_PIXELS`), `UnknownModelError`, `WeightsError`,
     `CodecUnavailableError`, `ArgumentError` (`data` not bytes, bad `max_pixels`).
     Memory: the uint8 output plus one tile's working set (see `srcodec.inference`).
+    `precision` ("auto", "float32" or "bfloat16") is the network's compute precision; "auto"
+    is bfloat16 on CPUs that compute it natively (see `srcodec.inference`).
     """
     header, payload = container.unpack(_bytes(data))
     limit = MAX_PIXELS if max_pixels is None else _check_int("max_pixels", max_pixels, 1, 2**62)
@@ -215,14 +217,15 @@ def decode(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
         raise FormatError("header says RGB but the payload is grey")
     if lr.shape[:2] != (lr_h, lr_w):
         raise FormatError(f"payload decoded to {lr.shape[1]}x{lr.shape[0]}, header says {lr_w}x{lr_h}")
-    return super_resolve(lr, header.scale, record)[: header.height, : header.width]
+    return super_resolve(lr, header.scale, record, precision=precision)[: header.height, : header.width]
 
 
-def restore(lr_image, *, scale: int, model: str = "auto") -> np.ndarray:
+def restore(lr_image, *, scale: int, model: str = "auto", precision: str = "auto") -> np.ndarray:
     """Super-resolve an already-small image `scale` times with a zoo model (no container).
 
-    `lr_image` as for `encode`. Returns uint8 HxWx3 (HxW for grey input).
+    `lr_image` as for `encode`, `precision` as for `decode`. Returns uint8 HxWx3 (HxW for
+    grey input).
     """
     scale = _check_int("scale", scale, 1, container.MAX_SCALE)
     record = zoo.resolve(model, scale)
-    return super_resolve(images.to_array(lr_image), scale, record)
+    return super_resolve(images.to_array(lr_image), scale, record, precision=precision)

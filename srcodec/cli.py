@@ -137,7 +137,7 @@ def cmd_decode(args) -> int:
     pairs = _targets(_expand(args.inputs, ENCODED_SUFFIXES), args.output, ".png")
 
     def work(source: Path, target: Path) -> None:
-        image = api.decode(source.read_bytes(), max_pixels=args.max_pixels)
+        image = api.decode(source.read_bytes(), max_pixels=args.max_pixels, precision=args.precision)
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, "PNG")
         _write_atomic(target, buffer.getvalue(), args.force)
@@ -243,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="srcodec files or folders")
     p.add_argument("--max-pixels", type=_positive, default=None,
                    help=f"refuse outputs larger than this (default {api.MAX_PIXELS})")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="network compute precision (default auto: bfloat16 on CPUs with native support)")
     common(p)
     p.set_defaults(run=cmd_decode)
 

@@ -63,7 +63,7 @@ BICUBIC = ModelRecord(
 
 _lock = threading.RLock()
 _records: dict[str, ModelRecord] = {}
-_loaded: dict[tuple[str, str], object] = {}
+_loaded: dict[tuple[str, str, str], object] = {}  # (id, sha256, precision) -> network
 
 
 def sha256_file(path: Path) -> str:
@@ -208,15 +208,16 @@ def resolve(model: str, scale: int, grey: bool = False) -> ModelRecord:
     return record
 
 
-def load(record: ModelRecord):
-    """Build the network of `record` and load its weights after checking their SHA-256.
+def load(record: ModelRecord, precision: str = "float32"):
+    """Build the network of `record` (computing in `precision`, see `srcodec.nets`) and load
+    its weights after checking their SHA-256.
 
-    Networks are cached per (id, digest). Raises `WeightsError` on a missing file or a
-    digest mismatch.
+    Networks are cached per (id, digest, precision). Raises `WeightsError` on a missing file
+    or a digest mismatch.
     """
     if record.family == "bicubic":
         return None
-    key = (record.id, record.sha256)
+    key = (record.id, record.sha256, precision)
     with _lock:
         if key in _loaded:
             return _loaded[key]
@@ -232,7 +233,7 @@ def load(record: ModelRecord):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from srcodec import nets
 
-        net = nets.build(record.family, record.config)
+        net = nets.build(record.family, record.config, precision)
         try:
             net.load_weights(path)
         except Exception as exc:  # h5py / Keras raise many types for a bad file

@@ -396,3 +396,20 @@ def test_auto_picks_the_default_model_per_scale(tmp_path, tiny_model):
             srcodec.register_model("tiny-bad", tiny_model.weights, family="srcnn", scales=[2], default=[4])
     finally:
         srcodec.unregister_model("tiny-default")
+
+
+def test_precision_choices(tiny_model, photo, monkeypatch):
+    from srcodec import inference
+
+    blob = srcodec.encode(photo, scale=2, quality=80, model="tiny-srcnn")
+    full = srcodec.decode(blob, precision="float32")
+    half = srcodec.decode(blob, precision="bfloat16")
+    assert np.abs(full.astype(int) - half).max() <= 2
+    with pytest.raises(ArgumentError, match="precision"):
+        srcodec.decode(blob, precision="half")
+    monkeypatch.setenv("SRCODEC_PRECISION", "float32")
+    assert inference.resolve_precision() == "float32"
+    assert np.array_equal(srcodec.decode(blob), full)
+    monkeypatch.setenv("SRCODEC_PRECISION", "fp8")
+    with pytest.raises(ArgumentError, match="SRCODEC_PRECISION"):
+        srcodec.restore(photo, scale=2, model="tiny-srcnn")

@@ -58,3 +58,20 @@ def test_vdsr_default_is_the_paper_network():
 def test_unknown_family():
     with pytest.raises(LookupError, match="family"):
         nets.family("espcn")
+
+
+@pytest.mark.parametrize("family", nets.FAMILIES)
+def test_bfloat16_body_keeps_float32_weights_and_output(family):
+    import keras
+
+    full = nets.build(family, TINY[family])
+    half = nets.build(family, TINY[family], precision="bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"  # the policy is restored
+    half.set_weights(full.get_weights())
+    assert all(w.dtype == np.float32 for w in half.get_weights())
+    x = np.random.default_rng(2).random((1, 16, 16, 1)).astype(np.float32)
+    out_full, out_half = np.asarray(full(x)), np.asarray(half(x))
+    assert out_half.dtype == np.float32
+    assert np.abs(out_half - out_full).max() < 0.02  # bfloat16 inner layers: close, not equal
+    with pytest.raises(ValueError, match="precision"):
+        nets.build(family, TINY[family], precision="float16")

@@ -9,14 +9,20 @@
   low-resolution one.
 
 Modules are imported on first use so that the bicubic path never loads Keras.
+
+Precision: a network built with ``precision="bfloat16"`` keeps float32 weights, input and
+output, and runs its inner convolutions in bfloat16 (Keras' ``mixed_bfloat16``); each family's
+last layer stays float32 so the output is not rounded to bfloat16's 8-bit mantissa.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from types import ModuleType
 
 FAMILIES = ("srcnn", "vdsr")
+PRECISIONS = ("float32", "bfloat16")
 
 
 def family(name: str) -> ModuleType:
@@ -26,10 +32,30 @@ def family(name: str) -> ModuleType:
     return importlib.import_module(f"srcodec.nets.{name}")
 
 
-def build(name: str, config: dict):
-    """Build family `name` from `config` and create its weights (input size is free)."""
+@contextlib.contextmanager
+def policy(precision: str):
+    """Make Keras layers created inside compute in `precision` (one of PRECISIONS)."""
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def build(name: str, config: dict, precision: str = "float32"):
+    """Build family `name` from `config` and create its weights (input size is free).
+
+    The model itself is float32 (its input, output and residual); its layers compute in
+    `precision`.
+    """
     module = family(name)
-    net = module.NETWORK(**config)
-    channels = 1 if module.COLOUR == "y" else 3
-    net.build((None, None, None, channels))
+    with policy(precision):
+        net = module.NETWORK(**config, dtype="float32")
+        channels = 1 if module.COLOUR == "y" else 3
+        net.build((None, None, None, channels))
     return net

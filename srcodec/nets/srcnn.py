@@ -26,7 +26,8 @@ class SRCNN(keras.Model):
             raise ValueError(f"SRCNN takes 2 filter counts and 3 kernel sizes, got {filters}, {kernels}")
         self.extract = layers.Conv2D(self.filters[0], self.kernels[0], padding="same", activation="relu")
         self.map = layers.Conv2D(self.filters[1], self.kernels[1], padding="same", activation="relu")
-        self.reconstruct = layers.Conv2D(1, self.kernels[2], padding="same")
+        # float32 whatever the policy, so bfloat16 bodies do not round the output (see `nets`)
+        self.reconstruct = layers.Conv2D(1, self.kernels[2], padding="same", dtype="float32")
 
     def build(self, input_shape):
         shape = tuple(input_shape)
