@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import multiprocessing
 import os
 import platform
 import time
@@ -95,14 +96,15 @@ def run_unit(unit: Unit) -> dict:
     data, decoded, encode_s, decode_s = _code(unit, reference)
     rgb_ref = reference if reference.ndim == 3 else np.repeat(reference[..., None], 3, axis=2)
     rgb_out = decoded if decoded.ndim == 3 else np.repeat(decoded[..., None], 3, axis=2)
+    ssim, ms_ssim = metrics.ssim_and_ms_ssim(rgb_ref, rgb_out)
     return {
         **asdict(unit),
         "bytes": len(data),
         "bpp": metrics.bpp(len(data), reference.shape),
         "psnr_rgb": metrics.psnr_rgb(rgb_ref, rgb_out),
         "psnr_y": metrics.psnr_y(rgb_ref, rgb_out),
-        "ssim": metrics.ssim_rgb(rgb_ref, rgb_out),
-        "ms_ssim": metrics.ms_ssim(rgb_ref, rgb_out),
+        "ssim": ssim,
+        "ms_ssim": ms_ssim,
         "encode_s": encode_s,
         "decode_s": decode_s,
     }
@@ -111,6 +113,13 @@ def run_unit(unit: Unit) -> dict:
 def _run_image(units: list[Unit]) -> list[dict]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return [run_unit(u) for u in units]
+
+
+def _init_worker(threads: int) -> None:
+    """Give each worker process its share of the cores: with every process using all of them,
+    the networks' thread pools oversubscribe the machine. Runs before TensorFlow loads."""
+    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
 def plan(images: list[str], codecs, models, quick: bool) -> list[Unit]:
@@ -235,7 +244,11 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
             if progress is not None:
                 progress.update(len(new))
         return rows
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn, not fork: the parent may have loaded TensorFlow, whose threads do not survive a fork
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
         futures = [pool.submit(_run_image, chunk) for chunk in tasks]
         for future in as_completed(futures):
             new = future.result()

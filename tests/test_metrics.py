@@ -53,9 +53,14 @@ def test_ms_ssim_bounds_order_and_small_images(photo):
     assert 0 < metrics.ms_ssim(tiny, noisy[:12, :12]) < 1
 
 
-def test_ms_ssim_terms_agree_with_scikit_image(photo):
-    # The per-scale SSIM is Wang et al.'s; only border handling differs from scikit-image.
+def test_ssim_is_scikit_image_structural_similarity(photo):
+    from skimage.metrics import structural_similarity
+
     noisy = np.clip(photo + np.random.default_rng(1).normal(0, 10, photo.shape), 0, 255).astype(np.uint8)
-    x, y = photo[..., 0], noisy[..., 0]
-    ours = metrics._ssim_terms(x.astype(float), y.astype(float))[0]
-    assert ours == pytest.approx(metrics._ssim(x, y, None), abs=0.01)
+    reference = structural_similarity(photo, noisy, data_range=255, gaussian_weights=True, sigma=1.5,
+                                      use_sample_covariance=False, channel_axis=2)
+    assert metrics.ssim_rgb(photo, noisy) == pytest.approx(reference, abs=1e-6)
+    both = metrics.ssim_and_ms_ssim(photo, noisy)
+    assert both == (metrics.ssim_rgb(photo, noisy), metrics.ms_ssim(photo, noisy))
+    tiny = photo[:6, :9]  # smaller than the window: the whole map
+    assert 0 < metrics.ssim_rgb(tiny, noisy[:6, :9]) < 1
