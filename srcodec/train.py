@@ -56,6 +56,7 @@ class TrainConfig:
     seed: int = 0
     val_every: int = 500
     default: tuple[int, ...] = ()  # scales at which the shipped model becomes model="auto"
+    init: str | None = None  # zoo model whose weights start the run (same architecture); None: random
 
     @classmethod
     def from_json(cls, path: Path, **overrides) -> "TrainConfig":
@@ -210,6 +211,17 @@ def validate(net, pairs: dict[int, list]) -> dict[str, float]:
 
 # ---- the run ------------------------------------------------------------------------------
 
+def _start_from(net, model_id: str) -> None:
+    """Copy the weights of zoo model `model_id` (digest-checked) into `net`."""
+    from srcodec import zoo
+
+    record = zoo.get(model_id)
+    source = zoo.load(record)
+    if record.family == "bicubic" or [w.shape for w in source.get_weights()] != [w.shape for w in net.get_weights()]:
+        raise ValueError(f"init model {model_id!r} is not a network of this run's architecture")
+    net.set_weights(source.get_weights())
+
+
 def _save_checkpoint(net, out: Path) -> None:
     net.save_weights(out / "checkpoint.weights.h5")  # a compiled model's file holds the optimizer too
 
@@ -264,6 +276,9 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         log(f"resumed at step {state['step']}")
     else:
         state = {"step": 0, "seconds": 0.0, "val": [], "commit": commit}
+        if config.init:
+            _start_from(net, config.init)
+            log(f"starting from the weights of {config.init}")
 
     logfile = open(out / "log.jsonl", "a")
     started, losses = time.time() - state["seconds"], []

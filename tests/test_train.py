@@ -107,3 +107,26 @@ def test_recipes_parse():
     for path in sorted(train.RECIPES.glob("*.json")):
         config = train.TrainConfig.from_json(path)
         assert config.model_id == path.stem
+
+
+def test_init_starts_from_a_zoo_model(data, tmp_path):
+    first = train.train(tiny_config(steps=3), data, tmp_path / "a", log=lambda m: None)
+    record = json.loads(first.read_text())
+    srcodec.register_model("tiny-vdsr", first.parent / record["weights"], family="vdsr", scales=record["scales"],
+                           config=record["config"], sha256=record["sha256"])
+    try:
+        # a step at learning rate 0: the shipped weights are the init model's own
+        second = train.train(tiny_config(model_id="tiny-vdsr-ft", steps=1, lr=0.0, init="tiny-vdsr"), data,
+                             tmp_path / "b", log=lambda m: None)
+        from srcodec import nets
+
+        a, b = (nets.build("vdsr", record["config"]) for _ in range(2))
+        a.load_weights(first.parent / record["weights"])
+        b.load_weights(second.parent / "tiny-vdsr-ft.weights.h5")
+        assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
+        assert json.loads(second.read_text())["training"]["config"]["init"] == "tiny-vdsr"
+        with pytest.raises(ValueError, match="architecture"):
+            train.train(tiny_config(model_id="x", net={"depth": 4, "filters": 4}, init="tiny-vdsr"), data,
+                        tmp_path / "c", log=lambda m: None)
+    finally:
+        srcodec.unregister_model("tiny-vdsr")
