@@ -49,3 +49,8 @@ def test_codec_aware_vdsr_beats_the_bicubic_decoder_on_real_files(crop):
     gain = metrics.psnr_rgb(crop, decode_as(blob, "vdsr-y-codec")) - metrics.psnr_rgb(crop, srcodec.decode(blob))
     assert gain > 0.3  # measured 0.52 dB on this crop
     assert srcodec.inspect(srcodec.encode(crop, scale=2)).model == "vdsr-y-codec"  # the default at x2
+
+
+def test_each_scale_has_at_most_one_default_model():
+    claimed = [s for r in srcodec.list_models() for s in r.default]
+    assert len(claimed) == len(set(claimed)), "model='auto' would depend on id order"
