@@ -27,8 +27,9 @@ class Curve:
 
 
 def pareto(bpp, quality, settings=()) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Points sorted by rate, keeping only those better than every cheaper point."""
-    order = np.argsort(bpp, kind="stable")
+    """Points sorted by rate, keeping only those better than every cheaper point; of points
+    at the same rate (two models decoding the same bytes), only the best."""
+    order = np.lexsort((-np.asarray(quality, dtype=float), np.asarray(bpp, dtype=float)))
     keep, best = [], -math.inf
     for i in order:
         if quality[i] > best:

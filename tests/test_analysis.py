@@ -61,6 +61,9 @@ def test_crossover_of_two_lines():
 def test_pareto_drops_dominated_points():
     bpp, quality, settings = analysis.pareto(np.array([0.3, 0.1, 0.2, 0.4]), np.array([31.0, 29.0, 32.0, 31.5]), ("a", "b", "c", "d"))
     assert bpp.tolist() == [0.1, 0.2] and settings == ("b", "c")
+    # two models decoding the same bytes: one point per rate, the better one (pchip needs it)
+    bpp, quality, settings = analysis.pareto(np.array([0.1, 0.2, 0.2]), np.array([29.0, 30.0, 30.5]), ("a", "b", "c"))
+    assert bpp.tolist() == [0.1, 0.2] and settings == ("a", "c")
 
 
 def test_curves_from_rows_and_the_best_envelope():
