@@ -32,6 +32,28 @@ def test_a_rate_shift_gives_that_factor(factor):
     assert analysis.bd(anchor, lifted)["bd_quality"] == pytest.approx(0.8, abs=1e-9)
 
 
+def test_points_outside_the_overlap_do_not_bend_the_result():
+    # a curved RD (pchip is not exact on it): the test curve is the anchor's middle knots at
+    # 0.9x the bits, so the answer is exactly -10% whatever the anchor holds beyond them
+    bpp = np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2])
+    quality = 30 + 6 * np.log2(bpp) - 0.8 * np.log2(bpp) ** 2
+    anchor = Curve("a", bpp, quality)
+    test = Curve("t", bpp[2:5] * 0.9, quality[2:5])
+    assert analysis.bd(anchor, test)["bd_rate"] == pytest.approx(-10.0, abs=1e-6)
+
+
+def test_a_header_s_bytes_do_not_pull_in_a_far_point():
+    # JPEG + a few header bytes against JPEG whose last point is a near-lossless outlier
+    bpp = np.array([0.17, 0.31, 0.55, 0.91, 1.23, 1.62, 2.88, 3.77])
+    quality = np.array([23.1, 25.7, 28.0, 30.2, 31.8, 33.7, 37.3, 50.7])
+    anchor = Curve("jpeg", bpp, quality)
+    test = Curve("jpeg+header", bpp[1:-1] * 1.003, quality[1:-1])
+    result = analysis.bd(anchor, test)
+    assert result["bd_rate"] == pytest.approx(0.3, abs=1e-6)
+    assert -0.02 < result["bd_quality"] < 0  # a few hundredths of a dB at most, never a gain
+    assert result["bpp_range"][1] == pytest.approx(2.88)  # snapped onto the anchor's point
+
+
 def test_bytes_saved_at_equal_quality():
     anchor = line("a", BPP)
     test = Curve("t", anchor.bpp * 0.6, anchor.quality)
