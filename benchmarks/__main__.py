@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = sweep.run(units, results, args.workers, progress=bar)
     header, _ = results.read()
     wanted = {u.key for u in units}
-    rows = [r for r in rows if tuple(r[c] for c in sweep.COLUMNS[:5]) in wanted]
+    rows = [r for r in rows if sweep.row_key(r) in wanted]
     title = f"srcodec rate-distortion: {len(images)} image(s), {len(rows)} settings"
     summary = report.write(rows, header, families, args.out, title)
     print(summary)

@@ -55,7 +55,16 @@ class Unit:
 
     @property
     def key(self) -> tuple:
-        return (self.image, self.codec, self.model, self.scale, self.quality)
+        return row_key(asdict(self))
+
+
+def row_key(row: dict) -> tuple:
+    """What identifies a setting, for resuming: image paths compare as absolute paths, so a
+    sweep resumed from another spelling of the same folder does not start over."""
+    image = row["image"]
+    if not image.startswith(SAMPLE_PREFIX):
+        image = os.path.abspath(image)
+    return (image, row["codec"], row["model"], row["scale"], row["quality"])
 
 
 @functools.lru_cache(maxsize=4)
@@ -230,7 +239,7 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
     """Run the units not yet in `results`; return all rows (old and new)."""
     header, rows = results.read()
     results.start(header or header_record())
-    done = {tuple(r[c] for c in COLUMNS[:5]) for r in rows}
+    done = {row_key(r) for r in rows}
     todo = [u for u in units if u.key not in done]
     by_image: dict[str, list[Unit]] = {}
     for unit in todo:

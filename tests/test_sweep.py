@@ -56,6 +56,15 @@ def test_results_file_resumes(tmp_path, two_images, fmt):
     assert all(tuple(r) == sweep.COLUMNS for r in stored)
 
 
+def test_resuming_through_another_spelling_of_the_folder(tmp_path, two_images, monkeypatch):
+    results = sweep.ResultsFile(tmp_path / "results.jsonl")
+    sweep.run(sweep.plan(cli.collect([str(two_images)]), ["jpeg"], [], quick=True)[:4], results, workers=1)
+    monkeypatch.chdir(two_images)
+    again = sweep.plan(cli.collect(["."]), ["jpeg"], [], quick=True)[:4]  # relative this time
+    assert [u.image for u in again] != [r["image"] for r in results.read()[1]]
+    assert len(sweep.run(again, results, workers=1)) == 4  # nothing run twice
+
+
 def test_a_cut_short_last_line_is_run_again(tmp_path, two_images):
     images = cli.collect([str(two_images / "a.png")])
     units = sweep.plan(images, ["jpeg"], [], quick=True)[:3]
