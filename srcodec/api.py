@@ -93,7 +93,8 @@ def encode(
     module = _codec(codec)
     if not isinstance(model, str):
         raise ArgumentError(f"model must be a model id string, got {model!r}")
-    record = zoo.resolve(model, scale)
+    # quality-limited defaults were measured on JPEG; for other codecs only full-range ones apply
+    record = zoo.resolve(model, scale, quality=quality if codec == "jpeg" and isinstance(quality, int) else None)
     if record.sampled:
         seed = 0 if seed is None else _check_int("seed", seed, 0, 2**32 - 1)
         temperature = 1.0 if temperature is None else float(temperature)

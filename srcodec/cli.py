@@ -167,6 +167,8 @@ def cmd_models(args) -> int:
     for r in records:
         scales = ",".join(map(str, r.scales))
         default = ",".join(f"x{s}" for s in r.default)
+        if default and tuple(r.default_qualities) != (1, 100):
+            default += f" (jpeg q{r.default_qualities[0]}-{r.default_qualities[1]})"
         print(f"{r.id:<18} {r.family:<10} {r.colour:<6} {scales:<16} {default}")
     return 0
 

@@ -36,6 +36,7 @@ class ModelRecord:
     weights: Path | None = None
     sha256: str | None = None
     default: tuple[int, ...] = ()  # the scales at which model="auto" picks this model
+    default_qualities: tuple[int, int] = (1, 100)  # ... when encoding at a quality in this range
     sampled: bool = False  # decoding draws samples: the header carries seed and temperature
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
@@ -86,6 +87,9 @@ def _check_record(record: ModelRecord) -> None:
         raise ArgumentError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
     if not set(record.default) <= set(record.scales):
         raise ArgumentError(f"default scales {record.default} must be among the model's scales {record.scales}")
+    low, high = record.default_qualities
+    if not 1 <= low <= high <= 100:
+        raise ArgumentError(f"default_qualities must be 1 <= low <= high <= 100, got {record.default_qualities}")
     if record.colour not in COLOURS:
         raise ArgumentError(f"colour must be one of {COLOURS}, got {record.colour!r}")
     if record.family == "bicubic":
@@ -98,6 +102,7 @@ def _record_from_json(path: Path) -> ModelRecord:
     raw = json.loads(path.read_text())
     raw["scales"] = tuple(raw["scales"])
     raw["default"] = tuple(raw.get("default") or ())
+    raw["default_qualities"] = tuple(raw.get("default_qualities") or (1, 100))
     raw["weights"] = path.parent / raw["weights"]
     return ModelRecord(**raw)
 
@@ -123,13 +128,15 @@ def register_model(
     config: dict | None = None,
     sha256: str | None = None,
     default=(),
+    default_qualities=(1, 100),
     training: dict | None = None,
     scores: dict | None = None,
 ) -> ModelRecord:
     """Add a model of your own; files naming `model_id` then decode with it.
 
     `sha256` pins the weights (the file is checked against it on load); when omitted, the
-    file's current digest is taken. Raises `ArgumentError` for a bad record (the network is
+    file's current digest is taken. `default` lists the scales at which ``model="auto"``
+    picks it, for JPEG qualities in `default_qualities`. Raises `ArgumentError` for a bad record (the network is
     built once from `config` to check it) or an id already registered differently,
     `WeightsError` when the file is missing.
     """
@@ -149,6 +156,7 @@ def register_model(
         weights=path.resolve(),
         sha256=(sha256 or sha256_file(path)).lower(),
         default=tuple(int(s) for s in default),
+        default_qualities=tuple(int(q) for q in default_qualities),
         training=dict(training or {}),
         scores=dict(scores or {}),
     )
@@ -197,10 +205,15 @@ def get(model_id: str) -> ModelRecord:
     return record
 
 
-def resolve(model: str, scale: int, grey: bool = False) -> ModelRecord:
-    """The record `model` names for `scale`; ``"auto"`` picks the default model for it."""
+def resolve(model: str, scale: int, grey: bool = False, quality: int | None = None) -> ModelRecord:
+    """The record `model` names for `scale`; ``"auto"`` picks the default model for it and
+    the encoding `quality` (unknown quality: only models that are the default at every one)."""
     if model == "auto":
-        candidates = [r for r in list_models() if scale in r.default]
+        def covers(r: ModelRecord) -> bool:
+            low, high = r.default_qualities
+            return low <= quality <= high if quality is not None else (low, high) == (1, 100)
+
+        candidates = [r for r in list_models() if scale in r.default and covers(r)]
         return candidates[0] if candidates else BICUBIC
     record = get(model)
     if scale not in record.scales:

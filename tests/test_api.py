@@ -398,6 +398,26 @@ def test_auto_picks_the_default_model_per_scale(tmp_path, tiny_model):
         srcodec.unregister_model("tiny-default")
 
 
+def test_auto_can_depend_on_the_jpeg_quality(tiny_model, photo):
+    from srcodec import zoo
+
+    srcodec.register_model("tiny-x5", tiny_model.weights, family="srcnn", scales=[5], config=tiny_model.config,
+                           default=[5], default_qualities=(10, 75))
+    try:
+        assert zoo.resolve("auto", 5, quality=75).id == "tiny-x5"
+        assert zoo.resolve("auto", 5, quality=90).id == "bicubic"  # outside its range
+        assert zoo.resolve("auto", 5).id == "bicubic"  # quality unknown (restore)
+        assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=50)).model == "tiny-x5"
+        assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=95)).model == "bicubic"
+        if encoders.webp.available:  # measured on JPEG only: not another codec's default
+            assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=50, codec="webp")).model == "bicubic"
+        with pytest.raises(ArgumentError, match="default_qualities"):
+            srcodec.register_model("tiny-bad", tiny_model.weights, family="srcnn", scales=[5], default=[5],
+                                   default_qualities=(80, 20))
+    finally:
+        srcodec.unregister_model("tiny-x5")
+
+
 def test_precision_choices(tiny_model, photo, monkeypatch):
     from srcodec import inference
 
