@@ -56,8 +56,16 @@ def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
         out[name] = Curve(name, *pareto(bpp, quality, tuple(qs)))
     if best_points:
         b, v, s = zip(*best_points)
-        out["srcodec:best"] = Curve("srcodec:best", *pareto(np.array(b), np.array(v), s))
+        out["srcodec:best"] = Curve("srcodec:best", *merge_close(*pareto(np.array(b), np.array(v), s)))
     return out
+
+
+def merge_close(bpp: np.ndarray, quality: np.ndarray, settings: tuple) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Of Pareto points within SNAP (relative) in rate, keep the best: when curves meet (bicubic
+    and a scale-1 network at the same JPEG quality differ by 7 header bytes and 0.8 dB), the
+    worse point would make a near-vertical step that interpolation reads as the envelope."""
+    keep = [i for i in range(len(bpp)) if i == len(bpp) - 1 or bpp[i + 1] > bpp[i] * (1 + SNAP)]
+    return bpp[keep], quality[keep], tuple(settings[i] for i in keep) if len(settings) else ()
 
 
 def bd(anchor: Curve, test: Curve) -> dict:

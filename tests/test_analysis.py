@@ -54,6 +54,13 @@ def test_a_header_s_bytes_do_not_pull_in_a_far_point():
     assert result["bpp_range"][1] == pytest.approx(2.88)  # snapped onto the anchor's point
 
 
+def test_the_best_envelope_merges_points_a_header_apart():
+    bpp = np.array([0.5, 0.909, 0.9091, 1.6])
+    quality = np.array([29.0, 30.2, 31.0, 32.0])
+    assert analysis.merge_close(bpp, quality, ("a", "b", "c", "d"))[2] == ("a", "c", "d")
+    assert analysis.merge_close(bpp[:2], quality[:2], ("a", "b"))[2] == ("a", "b")  # far apart: both
+
+
 def test_bytes_saved_at_equal_quality():
     anchor = line("a", BPP)
     test = Curve("t", anchor.bpp * 0.6, anchor.quality)
