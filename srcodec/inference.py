@@ -9,7 +9,7 @@ output to within float rounding (at most one grey level after rounding).
 
 Precision: networks run in bfloat16 where the CPU computes it natively (AVX-512 BF16 or
 AMX), float32 elsewhere; ``SRCODEC_PRECISION=float32`` (or ``bfloat16``) overrides, as does
-the `precision` argument. bfloat16 is about 1.7-2x faster here and moves RGB-PSNR by less
+the `precision` argument. bfloat16 is about 1.9x faster here (VDSR 0.33 -> 0.64 MP/s) and moves RGB-PSNR by less
 than 0.002 dB on average (`python -m benchmarks.speed` measures both).
 """
 
