@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import encoders
-from srcodec import __version__, api, container, zoo
+from srcodec import __version__, api, container, inference, zoo
 from srcodec.errors import ArgumentError, SrcodecError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".avif", ".jxl"}
@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="srcodec files or folders")
     p.add_argument("--max-pixels", type=_positive, default=None,
                    help=f"refuse outputs larger than this (default {api.MAX_PIXELS})")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+    p.add_argument("--precision", default="auto", choices=inference.PRECISIONS,
                    help="network compute precision (default auto: bfloat16 on CPUs with native support)")
     common(p)
     p.set_defaults(run=cmd_decode)

@@ -21,12 +21,12 @@ import os
 
 import numpy as np
 
-from srcodec import resample, zoo
+from srcodec import nets, resample, zoo
 from srcodec.errors import ArgumentError
 
 TILE = 512  # output pixels per tile side, margin excluded
 BICUBIC_REACH = 3  # low-res pixels an upsampled pixel depends on, each side (2, plus one spare)
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", *nets.PRECISIONS)
 
 
 @functools.cache
@@ -92,8 +92,6 @@ def super_resolve(
     net = module = None
     reach = BICUBIC_REACH
     if record.family != "bicubic":
-        from srcodec import nets
-
         net, module = zoo.load(record, precision), nets.family(record.family)
         radius = net.receptive_field // 2
         reach += math.ceil(radius / scale) if module.UPSAMPLED_INPUT else radius

@@ -240,7 +240,6 @@ def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | No
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-
     commit = git_commit()  # the code the run starts with (a resumed run keeps its first)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
