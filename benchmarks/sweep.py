@@ -79,6 +79,15 @@ def load_reference(image: str) -> np.ndarray:
     return images.to_array(image)
 
 
+@functools.lru_cache(maxsize=4)
+def _scorer(image: str):
+    """The reference prepared for scoring (`metrics.Reference`), in RGB, cached per process:
+    each image is scored some 170 times (44 instead of 71 ms a row on a BSD100 image)."""
+    from srcodec import metrics, resample
+
+    return metrics.Reference(resample.as_rgb(load_reference(image)))
+
+
 def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
     import encoders
     import srcodec
@@ -103,19 +112,19 @@ def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, 
 
 def run_unit(unit: Unit) -> dict:
     """Code, decode and score one setting; returns one results row."""
-    from srcodec import metrics
+    from srcodec import metrics, resample
 
     reference = load_reference(unit.image)
     data, decoded, encode_s, decode_s = _code(unit, reference)
-    rgb_ref = reference if reference.ndim == 3 else np.repeat(reference[..., None], 3, axis=2)
-    rgb_out = decoded if decoded.ndim == 3 else np.repeat(decoded[..., None], 3, axis=2)
-    ssim, ms_ssim = metrics.ssim_and_ms_ssim(rgb_ref, rgb_out)
+    rgb_out = resample.as_rgb(decoded)
+    scorer = _scorer(unit.image)
+    ssim, ms_ssim = scorer.ssim_and_ms_ssim(rgb_out)
     return {
         **asdict(unit),
         "bytes": len(data),
         "bpp": metrics.bpp(len(data), reference.shape),
-        "psnr_rgb": metrics.psnr_rgb(rgb_ref, rgb_out),
-        "psnr_y": metrics.psnr_y(rgb_ref, rgb_out),
+        "psnr_rgb": scorer.psnr_rgb(rgb_out),
+        "psnr_y": scorer.psnr_y(rgb_out),
         "ssim": ssim,
         "ms_ssim": ms_ssim,
         "encode_s": encode_s,

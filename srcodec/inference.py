@@ -71,7 +71,7 @@ def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, module) -
         up = resample.upsample(resample.rgb_to_ycbcr(lr), scale)
         up[..., :1] = run_net(net, up[..., :1] / 255.0) * 255.0
         return resample.to_uint8(resample.ycbcr_to_rgb(up))
-    rgb = np.repeat(lr[..., None], 3, axis=2) if lr.ndim == 2 else lr
+    rgb = resample.as_rgb(lr)
     x = resample.upsample(rgb, scale) if module.UPSAMPLED_INPUT else rgb.astype(np.float32)
     out = run_net(net, x / 255.0) * 255.0
     if lr.ndim == 2:

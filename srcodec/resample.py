@@ -141,6 +141,11 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     return to_uint8(rgb_to_ycbcr(image)[..., 0]) if image.ndim == 3 else image
 
 
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """A grey HxW image as HxWx3 (for code that handles RGB only); RGB images as they are."""
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     """RGB (0..255) -> full-range YCbCr (0..255, chroma centred on 128), as JPEG codes it."""
     ycc = np.asarray(rgb, dtype=np.float32) @ _RGB_TO_YCC.T.astype(np.float32)

@@ -76,11 +76,8 @@ def read_folder(folder: Path) -> list[np.ndarray]:
     """uint8 RGB images of a folder (grey ones as RGB), sorted by name."""
     from srcodec import images
 
-    out = []
-    for path in sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg")):
-        x = images.to_array(path)
-        out.append(np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x)
-    return out
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+    return [resample.as_rgb(images.to_array(path)) for path in paths]
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

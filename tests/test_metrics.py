@@ -64,3 +64,16 @@ def test_ssim_is_scikit_image_structural_similarity(photo):
     assert both == (metrics.ssim_rgb(photo, noisy), metrics.ms_ssim(photo, noisy))
     tiny = photo[:6, :9]  # smaller than the window: the whole map
     assert 0 < metrics.ssim_rgb(tiny, noisy[:6, :9]) < 1
+
+
+def test_prepared_reference_scores_exactly_as_the_functions(photo):
+    rng = np.random.default_rng(2)
+    for reference in (photo, photo[:40, :23, 1]):  # RGB, and grey too small for five MS-SSIM scales
+        test = np.clip(reference + rng.normal(0, 12, reference.shape), 0, 255).astype(np.uint8)
+        prepared = metrics.Reference(reference)
+        assert prepared.ssim_and_ms_ssim(test) == metrics.ssim_and_ms_ssim(reference, test)
+        assert prepared.ssim_and_ms_ssim(test)[0] == metrics.ssim_rgb(reference, test)
+        assert prepared.psnr_rgb(test) == metrics.psnr_rgb(reference, test)
+        assert prepared.psnr_y(test) == metrics.psnr_y(reference, test)
+        with pytest.raises(ValueError, match="shape"):
+            prepared.ssim_and_ms_ssim(test[1:])

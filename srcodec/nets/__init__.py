@@ -11,8 +11,10 @@
 Modules are imported on first use so that the bicubic path never loads Keras.
 
 Precision: a network built with ``precision="bfloat16"`` keeps float32 weights, input and
-output, and runs its inner convolutions in bfloat16 (Keras' ``mixed_bfloat16``); each family's
-last layer stays float32 so the output is not rounded to bfloat16's 8-bit mantissa.
+output, and runs its inner convolutions in bfloat16 (Keras' ``mixed_bfloat16``). A layer that
+outputs pixel values stays float32, so the output is not rounded to bfloat16's 8-bit mantissa;
+one that outputs a residual (VDSR's) may compute in bfloat16, which rounds the residual, not
+the pixel.
 """
 
 from __future__ import annotations
