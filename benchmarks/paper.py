@@ -86,15 +86,16 @@ def table(data: Path, sets, scales, models) -> list[dict]:
 
 
 def update_scores(model_id: str, section: str, scores: dict) -> bool:
-    """Write `scores` under ``scores[section]`` of a shipped model's zoo record (JSON file in
-    srcodec/weights/); returns False for models that are not shipped (bicubic, user models)."""
+    """Merge `scores` into ``scores[section]`` of a shipped model's zoo record (JSON file in
+    srcodec/weights/), keeping the entries a narrower run did not measure; returns False for
+    models that are not shipped (bicubic, user models)."""
     import json
 
     path = srcodec.zoo.WEIGHTS_DIR / f"{model_id}.json"
     if not path.is_file():
         return False
     record = json.loads(path.read_text())
-    record.setdefault("scores", {})[section] = scores
+    record.setdefault("scores", {}).setdefault(section, {}).update(scores)
     path.write_text(json.dumps(record, indent=2) + "\n")
     return True
 

@@ -1,9 +1,11 @@
 """The table-printing benchmark scripts: their building blocks, on tiny inputs."""
 
+import json
+
 import numpy as np
 
 import srcodec
-from benchmarks import codec_table, large, speed
+from benchmarks import codec_table, large, paper, speed
 from srcodec import container
 
 
@@ -25,3 +27,11 @@ def test_flops_per_pixel_counts_every_convolution(tiny_model):
 def test_synthetic_large_image_has_the_size_asked():
     image = large.synthetic(1100, 700)
     assert image.shape == (700, 1100, 3) and image.dtype == np.uint8
+
+
+def test_scores_merge_into_the_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(srcodec.zoo, "WEIGHTS_DIR", tmp_path)
+    (tmp_path / "m.json").write_text(json.dumps({"id": "m", "scores": {"codec_psnr": {"a": 1.0, "b": 2.0}}}))
+    assert paper.update_scores("m", "codec_psnr", {"b": 3.0, "c": 4.0})
+    assert json.loads((tmp_path / "m.json").read_text())["scores"] == {"codec_psnr": {"a": 1.0, "b": 3.0, "c": 4.0}}
+    assert not paper.update_scores("bicubic", "codec_psnr", {"a": 0.0})  # not shipped: nothing written
