@@ -170,7 +170,9 @@ def compare(test: Curve, baseline: Curve, tie: float = TIE_DB, samples: int = 40
     Returns ``range`` (the common bpp range, or None), ``segments`` (runs of
     ``(from_bpp, to_bpp, "better" | "worse" | "tie")`` in rate order, with `tie` dB of
     tolerance) and ``crossover``: the rate below which `test` is better, i.e. the end of a
-    leading "better" run that does not cover the whole range (None otherwise).
+    leading "better" run that does not cover the whole range and is not followed by another
+    "better" run (None otherwise: better, tied around a crossing and better again is no
+    crossover).
     """
     low, high = max(test.bpp.min(), baseline.bpp.min()), min(test.bpp.max(), baseline.bpp.max())
     if not high > low or len(test.bpp) < 2 or len(baseline.bpp) < 2:
@@ -186,5 +188,6 @@ def compare(test: Curve, baseline: Curve, tie: float = TIE_DB, samples: int = 40
             begin = float(grid[0]) if start == 0 else segments[-1][1]
             segments.append((begin, end, str(labels[start])))
             start = i
-    crossover = segments[0][1] if segments[0][2] == "better" and len(segments) > 1 else None
+    labels_after = [label for _, _, label in segments[1:]]
+    crossover = segments[0][1] if segments[0][2] == "better" and labels_after and "better" not in labels_after else None
     return {"range": (float(low), float(high)), "segments": segments, "crossover": crossover}

@@ -71,8 +71,14 @@ def markdown(summary: dict, title: str) -> str:
             if c["range"] is None:
                 lines.append(f"- {codec}: no common bit-rate range")
                 continue
-            head = (f"srcodec is better below {c['crossover']:.3f} bpp" if c["crossover"]
-                    else f"srcodec is {c['segments'][0][2]} from {c['range'][0]:.3f} bpp")
+            labels = [label for _, _, label in c["segments"]]
+            kinds = sorted(set(labels), key=["better", "tie", "worse"].index)
+            if c["crossover"]:
+                head = f"srcodec is better below {c['crossover']:.3f} bpp"
+            elif len(kinds) == 1 or kinds == ["better", "tie"]:
+                head = f"srcodec is {' or '.join(kinds).replace('tie', 'tied')} over the whole common range"
+            else:
+                head = f"srcodec is {labels[0]} from {c['range'][0]:.3f} bpp"
             runs = "; ".join(f"{label} {a:.3f}-{b:.3f}" for a, b, label in c["segments"])
             lines.append(f"- {codec}: {head} (runs, bpp: {runs})")
     lines += ["", "## Network families", ""]

@@ -83,6 +83,10 @@ def test_crossover_of_two_lines():
     assert analysis.compare(baseline, lower)["segments"] == [(0.1, pytest.approx(1.6), "better")]
     assert analysis.compare(baseline, lower)["crossover"] is None
     assert [s[2] for s in analysis.compare(lower, baseline)["segments"]] == ["worse"]
+    # better, tied where the curves touch, better again: no rate below which alone test wins
+    touching = Curve("touch", baseline.bpp, baseline.quality + np.abs(np.log2(baseline.bpp / 0.4)))
+    assert [s[2] for s in analysis.compare(touching, baseline, tie=0.5)["segments"]] == ["better", "tie", "better"]
+    assert analysis.compare(touching, baseline, tie=0.5)["crossover"] is None
     almost = Curve("almost", baseline.bpp * 1.001, baseline.quality)
     assert [s[2] for s in analysis.compare(almost, baseline)["segments"]] == ["tie"]
 
