@@ -141,6 +141,7 @@ def _init_worker(threads: int) -> None:
     """Give each worker process its share of the cores: with every process using all of them,
     the networks' thread pools oversubscribe the machine. Runs before TensorFlow loads."""
     os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["OPENCV_FOR_THREADS_NUM"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
@@ -168,7 +169,8 @@ def header_record() -> dict:
     import encoders
 
     versions = {}
-    for dist in ("srcodec", "numpy", "pillow", "pillow-jxl-plugin", "scikit-image", "keras", "tensorflow", "bjontegaard"):
+    for dist in ("srcodec", "numpy", "pillow", "pillow-jxl-plugin", "opencv-python-headless", "scikit-image", "keras",
+                 "tensorflow", "bjontegaard"):
         try:
             versions[dist] = version(dist)
         except PackageNotFoundError:

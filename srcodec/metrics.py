@@ -52,12 +52,18 @@ def psnr_y(reference: np.ndarray, test: np.ndarray, crop: int = 0) -> float:
 _WINDOW_RADIUS = 5  # 11x11 Gaussian window (sigma 1.5, truncated at 3.5 sigma)
 _MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, Bovik 2003
 _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+_OFFSET = np.float32(127.5)  # planes are centred on zero (see `_channels`)
+_KERNEL = np.exp(-0.5 * (np.arange(-_WINDOW_RADIUS, _WINDOW_RADIUS + 1) / 1.5) ** 2)
+_KERNEL = (_KERNEL / _KERNEL.sum()).astype(np.float32)  # scikit-image's (scipy's) window, 1-D
 
 
 def _blur(a: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
+    """The Gaussian window over a float32 plane, borders reflected as scipy's "reflect" mode
+    (``cba|abc``). OpenCV's separable filter: 11x faster than scipy.ndimage.gaussian_filter on
+    a 481x321 plane here (0.19 vs 2.0 ms), agreeing to within float32 rounding."""
+    import cv2
 
-    return gaussian_filter(a, 1.5, truncate=3.5, mode="reflect")
+    return cv2.sepFilter2D(a, -1, _KERNEL, _KERNEL, borderType=cv2.BORDER_REFLECT)
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,15 +80,18 @@ def _ssim_maps(moments: tuple, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     my = _blur(y)
     vy, cov = _blur(y * y) - my * my, _blur(x * y) - mx * my
     cs = (2 * cov + _C2) / (vx + vy + _C2)
+    mx, my = mx + _OFFSET, my + _OFFSET
     return (2 * mx * my + _C1) / (mx * mx + my * my + _C1) * cs, cs
 
 
 def _channels(image: np.ndarray) -> list[np.ndarray]:
-    """Channel planes in float32: 1.7x faster than float64, and SSIM moves by under 1e-7."""
+    """Channel planes in float32 (2x faster than float64), shifted by -127.5: the variances
+    E[x^2] - E[x]^2 then cancel 4x smaller squares, and SSIM stays within 4e-7 of scikit-image's
+    float64 computation (within 7e-7 unshifted)."""
     image = np.asarray(image)
     if image.ndim == 2:
-        return [image.astype(np.float32)]
-    return [image[..., c].astype(np.float32) for c in range(image.shape[2])]
+        return [image.astype(np.float32) - _OFFSET]
+    return [image[..., c].astype(np.float32) - _OFFSET for c in range(image.shape[2])]
 
 
 def _ssim_mean(ssim_map: np.ndarray) -> float:
