@@ -140,8 +140,8 @@ def _run_image(units: list[Unit]) -> list[dict]:
 def _init_worker(threads: int) -> None:
     """Give each worker process its share of the cores: with every process using all of them,
     the networks' thread pools oversubscribe the machine. Runs before TensorFlow loads."""
-    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
-    os.environ["OPENCV_FOR_THREADS_NUM"] = str(threads)
+    for pool in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
+        os.environ[pool] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 

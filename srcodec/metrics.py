@@ -89,9 +89,8 @@ def _channels(image: np.ndarray) -> list[np.ndarray]:
     E[x^2] - E[x]^2 then cancel 4x smaller squares, and SSIM stays within 4e-7 of scikit-image's
     float64 computation (within 7e-7 unshifted)."""
     image = np.asarray(image)
-    if image.ndim == 2:
-        return [image.astype(np.float32) - _OFFSET]
-    return [image[..., c].astype(np.float32) - _OFFSET for c in range(image.shape[2])]
+    planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+    return [np.subtract(p, _OFFSET, dtype=np.float32) for p in planes]
 
 
 def _ssim_mean(ssim_map: np.ndarray) -> float:
