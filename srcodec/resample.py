@@ -21,7 +21,6 @@ _RGB_TO_YCC = np.array(
     [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]
 )
 _YCC_TO_RGB = np.linalg.inv(_RGB_TO_YCC)
-LUMA = _RGB_TO_YCC[0]  # Y = LUMA . RGB (the weights sum to 1)
 # ... and MATLAB's rgb2ycbcr studio-range Y, which the papers' PSNR is computed on.
 _STUDIO_Y = np.array([65.481, 128.553, 24.966]) / 255.0
 

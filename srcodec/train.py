@@ -1,6 +1,4 @@
-"""Training the families that restore upsampled images (SRCNN, VDSR) on pairs made by
-`resample.degrade`: luma networks on the Y channel, RGB ones (VDSR with ``channels=3``) on all
-three.
+"""Training the Y-channel families (SRCNN, VDSR) on pairs made by `resample.degrade`.
 
 Training-only: the inference path (api, container, zoo, nets, resample) never imports this.
 
@@ -71,13 +69,6 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    @property
-    def colour(self) -> str:
-        """"y" or "rgb": what the network restores (see `srcodec.nets`)."""
-        from srcodec import nets
-
-        return nets.family(self.family).colour(self.net)
-
 
 # ---- data ---------------------------------------------------------------------------------
 
@@ -94,20 +85,15 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return resample.rgb_to_ycbcr(rgb)[..., 0]
 
 
-def make_pair(
-    hr: np.ndarray, scale: int, codec: str | None, quality: int, colour: str = "y"
-) -> tuple[np.ndarray, np.ndarray]:
-    """(network input, target) HxWxC images in 0..1 for one degradation of `hr`: C = 1 (Y)
-    for `colour` "y", 3 (RGB) for "rgb".
+def make_pair(hr: np.ndarray, scale: int, codec: str | None, quality: int) -> tuple[np.ndarray, np.ndarray]:
+    """(network input, target) full-image Y planes in 0..1 for one degradation of `hr`.
 
-    The input is exactly what decoding computes: the degraded LR image (its Y, or all of it)
-    upsampled with the codec's bicubic and cropped to the original size.
+    The input is exactly what decoding computes: the degraded LR image, its Y upsampled with
+    the codec's bicubic and cropped to the original size.
     """
     lr = resample.degrade(hr, scale, codec, quality)
-    if colour == "y":
-        lr, hr = luma(lr)[..., None], luma(hr)[..., None]
-    upsampled = resample.upsample(lr, scale)[: hr.shape[0], : hr.shape[1]]
-    return (upsampled / 255.0).astype(np.float32), (hr / 255.0).astype(np.float32)
+    upsampled = resample.upsample(luma(lr), scale)[: hr.shape[0], : hr.shape[1]]
+    return (upsampled / 255.0).astype(np.float32), (luma(hr) / 255.0).astype(np.float32)
 
 
 class PatchSampler:
@@ -116,7 +102,6 @@ class PatchSampler:
 
     def __init__(self, images: list[np.ndarray], config: TrainConfig, log=lambda msg: None) -> None:
         rng = np.random.default_rng(config.seed)
-        colour = config.colour
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         started = time.time()
         for n, hr in enumerate(images):
@@ -126,8 +111,8 @@ class PatchSampler:
                     quality = int(rng.integers(config.qualities[0], config.qualities[1] + 1))
                     if scale == 1 and config.codec is None:
                         continue  # clean scale 1 is the identity: nothing to learn
-                    pair = make_pair(hr, scale, config.codec, quality, colour)
-                    if min(pair[0].shape[:2]) >= config.patch:
+                    pair = make_pair(hr, scale, config.codec, quality)
+                    if min(pair[0].shape) >= config.patch:
                         self.pairs.append(pair)
             if n % 50 == 0:
                 log(f"degraded {n + 1}/{len(images)} images ({time.time() - started:.0f}s)")
@@ -140,7 +125,7 @@ class PatchSampler:
     def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
         rng = np.random.default_rng((c.seed, index))
-        x = np.empty((c.batch, c.patch, c.patch, self.pairs[0][0].shape[2]), np.float32)
+        x = np.empty((c.batch, c.patch, c.patch, 1), np.float32)
         y = np.empty_like(x)
         for i, k in enumerate(rng.choice(len(self.pairs), size=c.batch, p=self.weights)):
             inp, tgt = self.pairs[k]
@@ -152,7 +137,7 @@ class PatchSampler:
             a, b = np.rot90(a, turns), np.rot90(b, turns)
             if flip:
                 a, b = a[:, ::-1], b[:, ::-1]
-            x[i], y[i] = a, b
+            x[i, ..., 0], y[i, ..., 0] = a, b
         return x, y
 
 
@@ -202,48 +187,36 @@ def _adjustable_clip_sgd():
 def validation_pairs(images: list[np.ndarray], config: TrainConfig) -> dict[int, list]:
     """(input, target) pairs per scale, degraded as in training (codec-aware runs at quality
     40); made once per run, since they do not change between validations."""
-    return {scale: [make_pair(hr, scale, config.codec, 40, config.colour) for hr in images] for scale in config.scales}
+    return {scale: [make_pair(hr, scale, config.codec, 40) for hr in images] for scale in config.scales}
 
 
 def validate(net, pairs: dict[int, list]) -> dict[str, float]:
     """Mean Y-PSNR per scale of `net` on `pairs`, on the papers' studio-range Y rounded to 8
-    bits with `scale` border pixels cropped, so that clean runs read like the papers' tables;
-    for RGB networks also the RGB-PSNR (``x<scale>_rgb``, same crop)."""
+    bits with `scale` border pixels cropped, so that clean runs read like the papers' tables."""
     out = {}
     for scale, scale_pairs in pairs.items():
-        psnrs, rgb_psnrs = [], []
-        crop = slice(scale, -scale)
+        psnrs = []
         for inp, tgt in scale_pairs:
-            pred = run_net(net, inp)
-            if pred.shape[2] == 1:
-                # studio Y = 16 + 219/255 * full-range Y (same BT.601 weights, scaled)
-                studio = [resample.to_uint8(16.0 + 219.0 * np.clip(y[..., 0], 0, 1)) for y in (pred, tgt)]
-                psnrs.append(metrics.psnr_y(studio[1][crop, crop], studio[0][crop, crop]))
-            else:
-                reference, restored = (resample.to_uint8(255.0 * y)[crop, crop] for y in (tgt, pred))
-                psnrs.append(metrics.psnr_y(reference, restored))
-                rgb_psnrs.append(metrics.psnr_rgb(reference, restored))
+            pred = run_net(net, inp[..., None])[..., 0]
+            # studio Y = 16 + 219/255 * full-range Y (same BT.601 weights, scaled)
+            studio = [resample.to_uint8(16.0 + 219.0 * np.clip(y, 0, 1)) for y in (pred, tgt)]
+            crop = slice(scale, -scale)
+            psnrs.append(metrics.psnr_y(studio[1][crop, crop], studio[0][crop, crop]))
         out[f"x{scale}"] = round(float(np.mean(psnrs)), 3)
-        if rgb_psnrs:
-            out[f"x{scale}_rgb"] = round(float(np.mean(rgb_psnrs)), 3)
     return out
 
 
 # ---- the run ------------------------------------------------------------------------------
 
-def _start_from(net, module, model_id: str) -> None:
-    """Copy the weights of zoo model `model_id` (digest-checked) into `net`; a luma network
-    starts an RGB one of the same family where the family can widen it (``rgb_from_y``)."""
+def _start_from(net, model_id: str) -> None:
+    """Copy the weights of zoo model `model_id` (digest-checked) into `net`."""
     from srcodec import zoo
 
     record = zoo.get(model_id)
     source = zoo.load(record)
-    weights = [] if source is None else source.get_weights()
-    if weights and record.colour == "y" and module.colour(net.get_config()) == "rgb" and hasattr(module, "rgb_from_y"):
-        weights = module.rgb_from_y(weights)
-    if not weights or [w.shape for w in weights] != [w.shape for w in net.get_weights()]:
+    if record.family == "bicubic" or [w.shape for w in source.get_weights()] != [w.shape for w in net.get_weights()]:
         raise ValueError(f"init model {model_id!r} is not a network of this run's architecture")
-    net.set_weights(weights)
+    net.set_weights(source.get_weights())
 
 
 def _save_checkpoint(net, out: Path) -> None:
@@ -290,7 +263,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     # The outer model stays float32 so the global residual and the loss are computed in full
     # precision; its convolutions follow the global (possibly bfloat16) policy.
     net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32")
-    net.build((None, None, None, nets.channels(config.family, config.net)))
+    net.build((None, None, None, 1))
     net.compile(optimizer=_optimizer(config), loss="mean_squared_error")
     state_path = out / "state.json"
     if state_path.exists():
@@ -300,7 +273,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     else:
         state = {"step": 0, "seconds": 0.0, "val": [], "commit": commit}
         if config.init:
-            _start_from(net, module, config.init)
+            _start_from(net, config.init)
             log(f"starting from the weights of {config.init}")
 
     logfile = open(out / "log.jsonl", "a")
@@ -336,7 +309,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         "id": config.model_id,
         "family": config.family,
         "scales": list(config.scales),
-        "colour": config.colour,
+        "colour": module.COLOUR,
         "config": net.get_config(),
         "weights": weights.name,
         "sha256": sha256_file(weights),

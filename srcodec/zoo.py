@@ -146,7 +146,7 @@ def register_model(
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
     if colour is None:
-        colour = nets.family(family).colour(config or {}) if family in nets.FAMILIES else "rgb"
+        colour = nets.family(family).COLOUR if family in nets.FAMILIES else "rgb"
     record = ModelRecord(
         id=model_id,
         family=family,
@@ -161,9 +161,9 @@ def register_model(
         scores=dict(scores or {}),
     )
     _check_record(record)
-    expected = nets.family(family).colour(record.config)  # imports Keras: only here, never on the bicubic path
+    expected = nets.family(family).COLOUR  # imports Keras: only here, never on the bicubic path
     if record.colour != expected:
-        raise ArgumentError(f"a {family!r} network of config {record.config} restores {expected!r}, not {record.colour!r}")
+        raise ArgumentError(f"family {family!r} restores {expected!r}, not {record.colour!r}")
     try:
         nets.build(family, record.config)
     except (TypeError, ValueError) as exc:

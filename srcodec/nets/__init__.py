@@ -3,9 +3,8 @@
 * ``NETWORK``: a `keras.Model` subclass built from ``scale`` plus a few keyword arguments,
   whose ``call`` maps float [0, 1] NHWC to float [0, 1] NHWC and whose ``get_config``
   round-trips (``NETWORK(**net.get_config())`` builds the same architecture);
-* ``colour(config)``: ``"y"`` (the network restores the luma of an image; chroma is upsampled
-  bicubically) or ``"rgb"`` (it restores all three channels), for a network built from
-  ``config``;
+* ``COLOUR``: ``"y"`` (restores the luma of a bicubic-upsampled image) or ``"rgb"``
+  (restores all channels from the low-resolution image);
 * ``UPSAMPLED_INPUT``: True when the network takes the bicubic-upsampled image rather than the
   low-resolution one.
 
@@ -50,11 +49,6 @@ def policy(precision: str):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def channels(name: str, config: dict) -> int:
-    """Image channels a `name` network built from `config` takes and gives: 1 (Y) or 3 (RGB)."""
-    return 1 if family(name).colour(config) == "y" else 3
-
-
 def build(name: str, config: dict, precision: str = "float32"):
     """Build family `name` from `config` and create its weights (input size is free).
 
@@ -64,5 +58,6 @@ def build(name: str, config: dict, precision: str = "float32"):
     module = family(name)
     with policy(precision):
         net = module.NETWORK(**config, dtype="float32")
-        net.build((None, None, None, channels(name, config)))
+        channels = 1 if module.COLOUR == "y" else 3
+        net.build((None, None, None, channels))
     return net

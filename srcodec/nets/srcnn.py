@@ -11,11 +11,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+COLOUR = "y"
 UPSAMPLED_INPUT = True
-
-
-def colour(config: dict) -> str:
-    return "y"
 
 
 @keras.saving.register_keras_serializable(package="srcodec")
