@@ -5,7 +5,10 @@
         [--artifact-qualities 10 20 30 40]
 
 Table 1: RGB-PSNR of images encoded with `srcodec.encode` at each quality and decoded with
-each model (the file is re-headed to name the model: the payload is identical).
+each model (the file is re-headed to name the model: the payload is identical), and the
+Y-PSNR (studio Y, no crop) of the same pictures: luma networks change luma only, so their
+gain in Y is what the network did, and the gap to their RGB gain is the chroma that both
+decoders take from bicubic upsampling.
 Table 2: scale 1 (artifact removal on a full-size JPEG): Y-PSNR (studio Y, no crop) of plain
 JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1.
 """
@@ -31,15 +34,18 @@ def decode_as(blob: bytes, model: str) -> np.ndarray:
     return srcodec.decode(container.pack(container.Header(**fields), payload))
 
 
-def sweep(images, models, qualities, scale, metric) -> dict[tuple[str, int], float]:
-    scores: dict[tuple[str, int], list[float]] = {}
+def sweep(images, models, qualities, scale, measures: dict) -> dict[str, dict[tuple[str, int], float]]:
+    """Mean of each of `measures` (name -> metric(reference, decoded)) per (model, quality)."""
+    scores: dict[str, dict[tuple[str, int], list[float]]] = {name: {} for name in measures}
     for image in images:
         for q in qualities:
             blob = srcodec.encode(image, scale=scale, quality=q, model="bicubic")
             for model in models:
                 if scale in zoo.get(model).scales:
-                    scores.setdefault((model, q), []).append(metric(image, decode_as(blob, model)))
-    return {k: float(np.mean(v)) for k, v in scores.items()}
+                    decoded = decode_as(blob, model)
+                    for name, metric in measures.items():
+                        scores[name].setdefault((model, q), []).append(metric(image, decoded))
+    return {name: {k: float(np.mean(v)) for k, v in table.items()} for name, table in scores.items()}
 
 
 def print_table(title: str, scores: dict, models, qualities) -> None:
@@ -65,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
         return 2
     images = load_set(args.data / args.set)
-    rgb = sweep(images, args.models, args.qualities, args.scale, metrics.psnr_rgb)
+    coded = sweep(images, args.models, args.qualities, args.scale, {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y})
+    rgb = coded["rgb"]
     print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
-    y = sweep(images, args.models, args.artifact_qualities, 1, metrics.psnr_y)
+    print_table("Y-PSNR (dB) of the same pictures", coded["y"], args.models, args.qualities)
+    y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
     print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
     if args.update_zoo:
         for model in args.models:

@@ -17,6 +17,18 @@ def test_decode_as_keeps_the_payload_and_names_the_model(tiny_model, photo):
     assert np.array_equal(out, srcodec.decode(forged))
 
 
+def test_codec_table_scores_each_decode_with_every_measure(tiny_model, photo):
+    from srcodec import metrics
+
+    scores = codec_table.sweep([photo], ["bicubic", "tiny-srcnn"], [30], 2,
+                               {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y})
+    blob = srcodec.encode(photo, scale=2, quality=30, model="bicubic")
+    for model in ("bicubic", "tiny-srcnn"):
+        decoded = codec_table.decode_as(blob, model)
+        assert scores["rgb"][(model, 30)] == metrics.psnr_rgb(photo, decoded)
+        assert scores["y"][(model, 30)] == metrics.psnr_y(photo, decoded)
+
+
 def test_flops_per_pixel_counts_every_convolution(tiny_model):
     from srcodec import zoo
 
