@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     images = load_set(args.data / args.set)
     coded = sweep(images, args.models, args.qualities, args.scale, {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y})
-    rgb = coded["rgb"]
+    rgb, rgb_luma = coded["rgb"], coded["y"]
     print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
-    print_table("Y-PSNR (dB) of the same pictures", coded["y"], args.models, args.qualities)
+    print_table("Y-PSNR (dB) of the same pictures", rgb_luma, args.models, args.qualities)
     y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
     print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
     if args.update_zoo:
