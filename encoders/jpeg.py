@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import io
+from typing import NamedTuple
+
 import numpy as np
 
 from encoders._common import EncoderError, check_quality, pil_decode, pil_encode
@@ -61,6 +65,50 @@ def encode(
 
 def decode(data: bytes) -> np.ndarray:
     return pil_decode(data, NAME, FORMAT, check)
+
+
+class Coding(NamedTuple):
+    """How a JPEG was coded, read from its headers."""
+
+    chroma_subsampling: int | None  # times coarser than luma, coarser axis (1: 4:4:4, 2: 4:2:2/4:2:0); None: grey
+    quality: int  # the libjpeg quality (1..100) whose quantization tables are nearest the file's
+
+
+def coding(data: bytes) -> Coding:
+    """Chroma subsampling (frame header) and quality (quantization tables) of a JPEG."""
+    from PIL import Image
+
+    data = bytes(data)
+    if not check(data):
+        raise EncoderError("not jpeg data (bad magic bytes)")
+    try:
+        with Image.open(io.BytesIO(data), formats=[FORMAT]) as im:
+            components = im.layer  # (id, horizontal, vertical, table) sampling factors
+            tables = im.quantization
+    except Exception as exc:  # as in pil_decode: Pillow raises OSError, SyntaxError, ...
+        raise EncoderError(f"cannot read jpeg headers: {exc}") from exc
+    subsampling = None
+    if len(components) == 3:
+        _, y_h, y_v, _ = components[0]
+        subsampling = max(max(y_h // h, y_v // v) for _, h, v, _ in components[1:])
+    luma = np.asarray(tables.get(0, ()), dtype=np.int64)
+    if luma.shape != (64,):
+        raise EncoderError("jpeg has no 8x8 luma quantization table")
+    quality = 1 + int(np.abs(_libjpeg_luma_tables() - luma).sum(axis=1).argmin())
+    return Coding(subsampling, quality)
+
+
+@functools.cache
+def _libjpeg_luma_tables() -> np.ndarray:
+    """The luma quantization table this encoder writes at each quality 1..100, shape (100, 64)."""
+    from PIL import Image
+
+    blank = np.zeros((8, 8), np.uint8)
+    rows = []
+    for quality in range(1, 101):
+        with Image.open(io.BytesIO(encode(blank, quality))) as im:
+            rows.append(im.quantization[0])
+    return np.asarray(rows, dtype=np.int64)
 
 
 def strip_jfif(data: bytes) -> bytes:

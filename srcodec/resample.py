@@ -1,4 +1,5 @@
-"""Resampling and colour: THE downsampler, bicubic upsampling, YCbCr, and `degrade`.
+"""Resampling and colour: THE downsampler, bicubic upsampling, YCbCr, `degrade`, and the
+guided filter that cleans coded chroma with restored luma.
 
 `imresize` follows MATLAB's ``imresize(..., 'bicubic')`` (Keys cubic, a = -0.5; the kernel is
 widened by 1/scale when shrinking, which is MATLAB's antialiasing; symmetric border handling),
@@ -163,3 +164,32 @@ def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
 def rgb_to_y_studio(rgb: np.ndarray) -> np.ndarray:
     """MATLAB rgb2ycbcr's Y (16..235) of uint8 RGB, float64 and unrounded."""
     return 16.0 + np.asarray(rgb, dtype=np.float64) @ _STUDIO_Y
+
+
+CHROMA_EPS = 16.0  # guided filter regulariser, in (0..255 luma)^2: edges under ~4 grey levels are smoothed
+
+
+def refine_chroma(ycc: np.ndarray, radius: int, eps: float = CHROMA_EPS) -> np.ndarray:
+    """Guided filter (He, Sun & Tang, TPAMI 2013) of the chroma of float HxWx3 YCbCr, with its
+    luma as the guide; returns a new array, luma unchanged.
+
+    In each (2 radius + 1)^2 window chroma is fitted as a linear function of luma, and the
+    fits are averaged: chroma follows the (restored) luma's edges, and JPEG's chroma blocking
+    and ringing, which luma does not share, are smoothed away. An output pixel depends on
+    input pixels up to 2 radius away (borders reflected).
+    """
+    import cv2
+
+    def mean(a):
+        return cv2.boxFilter(a, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+
+    out = np.array(ycc, dtype=np.float32, copy=True)
+    y = np.ascontiguousarray(out[..., 0])
+    mean_y = mean(y)
+    var_y = mean(y * y) - mean_y * mean_y
+    for c in (1, 2):
+        p = np.ascontiguousarray(out[..., c])
+        mean_p = mean(p)
+        a = (mean(y * p) - mean_y * mean_p) / (var_y + eps)
+        out[..., c] = mean(a) * y + mean(mean_p - a * mean_y)
+    return out

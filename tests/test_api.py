@@ -262,17 +262,21 @@ def test_every_error_is_a_srcodec_error_and_a_builtin():
 # ---- zoo models ---------------------------------------------------------------------------
 
 def test_registered_model_decodes_files_that_name_it(tiny_model, photo):
+    from srcodec.inference import super_resolve
+
+    h, w = photo.shape[:2]
     blob = srcodec.encode(photo, scale=2, quality=80, model="tiny-srcnn")
     info = srcodec.inspect(blob)
     assert info.model == "tiny-srcnn" and info.digest == tiny_model.sha256[:16]
     out = srcodec.decode(blob)
     assert out.shape == photo.shape
-    header, payload = container.unpack(blob)
-    expected = srcodec.restore(encoders.jpeg.decode(payload), scale=2, model="tiny-srcnn")
-    assert np.array_equal(out, expected[: photo.shape[0], : photo.shape[1]])
-    bicubic = resample.to_uint8(resample.upsample(encoders.jpeg.decode(payload), 2))
-    assert not np.array_equal(out, bicubic)  # the network really ran
-    assert "tiny-srcnn" in [r.id for r in srcodec.list_models()]
+    lr = encoders.jpeg.decode(container.unpack(blob)[1])
+    assert np.array_equal(out, super_resolve(lr, 2, tiny_model, chroma_radius=4)[:h, :w])  # 4:2:0, q80: 2 x 2
+    assert not np.array_equal(out, srcodec.restore(lr, scale=2, model="tiny-srcnn")[:h, :w])
+    # above CHROMA_MAX_QUALITY chroma is left to bicubic upsampling, as `restore` does
+    blob = srcodec.encode(photo, scale=2, quality=90, model="tiny-srcnn")
+    lr = encoders.jpeg.decode(container.unpack(blob)[1])
+    assert np.array_equal(srcodec.decode(blob), srcodec.restore(lr, scale=2, model="tiny-srcnn")[:h, :w])
 
 
 def test_model_scales_are_enforced(tiny_model, photo):
@@ -313,13 +317,15 @@ def test_tiled_output_equals_untiled(tiny_model, photo, grey_photo, scale):
     from srcodec.inference import super_resolve
 
     tiny_model = srcodec.zoo.ModelRecord(**{**tiny_model.__dict__, "scales": (1, 2, 3)})
-    for image in (photo, grey_photo):
+    noise = np.random.default_rng(0).integers(0, 256, (60, 70, 3)).astype(np.uint8)  # no smooth region to hide in
+    for image in (photo, grey_photo, noise):
         lr = resample.downsample(image, scale)
         for record in (tiny_model, srcodec.zoo.BICUBIC):
-            whole = super_resolve(lr, scale, record, tile=4096)
-            tiled = super_resolve(lr, scale, record, tile=17)
-            assert whole.shape == tiled.shape
-            assert np.abs(whole.astype(int) - tiled).max() <= 1
+            for chroma_radius in (0, scale, 2 * scale):
+                whole = super_resolve(lr, scale, record, tile=4096, chroma_radius=chroma_radius)
+                tiled = super_resolve(lr, scale, record, tile=17, chroma_radius=chroma_radius)
+                assert whole.shape == tiled.shape
+                assert np.abs(whole.astype(int) - tiled).max() <= 1
     bicubic = resample.to_uint8(resample.upsample(lr, scale))  # the untiled reference itself
     assert np.array_equal(super_resolve(lr, scale, srcodec.zoo.BICUBIC, tile=17), bicubic)
 

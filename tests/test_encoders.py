@@ -49,6 +49,15 @@ def test_jpeg_options(photo):
         jpeg.encode(photo, 60, subsampling="4:1:1")
 
 
+def test_jpeg_coding_is_read_from_the_headers(photo, grey_photo):
+    for subsampling, factor in (("4:4:4", 1), ("4:2:2", 2), ("4:2:0", 2)):
+        for quality in (1, 37, 80, 100):
+            assert jpeg.coding(jpeg.encode(photo, quality, subsampling=subsampling)) == (factor, quality)
+    assert jpeg.coding(jpeg.encode(grey_photo, 60)) == (None, 60)
+    with pytest.raises(encoders.EncoderError):
+        jpeg.coding(b"\xff\xd8\xff\x00 not a frame")
+
+
 @pytest.mark.parametrize("bad", [np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8), np.zeros((0, 4), np.uint8), [[1, 2]]])
 def test_bad_arrays_are_refused(bad):
     with pytest.raises(encoders.EncoderError):

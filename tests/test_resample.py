@@ -48,6 +48,22 @@ def test_to_uint8_rounds_half_up_and_clips():
     assert resample.to_uint8(np.array([-3.0, 0.5, 1.49, 254.5, 300.0])).tolist() == [0, 1, 1, 255, 255]
 
 
+def test_refine_chroma_keeps_luma_and_chroma_that_follows_it():
+    y = np.random.default_rng(1).random((40, 50)) * 255
+    ycc = np.stack([y, 0.3 * y + 40, 150 - 0.2 * y], -1).astype(np.float32)
+    out = resample.refine_chroma(ycc, 3)
+    assert np.array_equal(out[..., 0], ycc[..., 0])
+    assert np.abs(out - ycc).max() < 0.2  # chroma linear in luma is the filter's fixed point
+
+
+def test_refine_chroma_smooths_chroma_blocks_that_luma_lacks():
+    blocks = np.kron(np.indices((6, 6)).sum(0) % 2, np.ones((8, 8))) * 20 + 118  # 8x8 checkerboard
+    ycc = np.stack([np.full((48, 48), 90.0), blocks, blocks], -1).astype(np.float32)
+    out = resample.refine_chroma(ycc, 4)
+    assert np.ptp(out[8:-8, 8:-8, 1:]) < 0.5 * np.ptp(blocks)
+    assert np.allclose(out[..., 1:].mean(), blocks.mean(), atol=1.0)
+
+
 def test_degrade_is_what_encode_stores(photo):
     import encoders
 
