@@ -20,7 +20,7 @@ from srcodec.errors import (
     UnknownModelError,
     WeightsError,
 )
-from srcodec.inference import chroma_radius, super_resolve
+from srcodec.inference import chroma_filter_radius, super_resolve
 
 # Decompression-bomb guard: decode refuses files whose output would have more pixels.
 # Raise it per call with decode(..., max_pixels=N), or for the process by assigning here.
@@ -220,7 +220,7 @@ def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto
         raise FormatError(f"payload decoded to {lr.shape[1]}x{lr.shape[0]}, header says {lr_w}x{lr_h}")
     chroma = 0
     if header.codec == "jpeg":
-        chroma = chroma_radius(header.scale, *module.coding(payload))
+        chroma = chroma_filter_radius(header.scale, *module.coding(payload))
     return super_resolve(lr, header.scale, record, precision=precision, chroma_radius=chroma)[
         : header.height, : header.width
     ]

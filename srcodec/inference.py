@@ -8,7 +8,7 @@ kept output pixel is computed from exactly the inputs a whole-image pass would u
 output equals untiled output to within float rounding (at most one grey level after rounding).
 
 Chroma: Y models restore luma only; chroma is bicubic upsampled, and when `decode` passes a
-`chroma_radius` (see `chroma_radius`), cleaned by a guided filter on the restored luma
+`chroma_radius` (see `chroma_filter_radius`), cleaned by a guided filter on the restored luma
 (`resample.refine_chroma`).
 
 Precision: networks run in bfloat16 where the CPU computes it natively (AVX-512 BF16 or
@@ -36,13 +36,13 @@ PRECISIONS = ("auto", *nets.PRECISIONS)
 CHROMA_MAX_QUALITY = 80  # above it the filter blurs more chroma detail than it removes artifacts
 
 
-def chroma_radius(scale: int, subsampling: int | None, quality: int) -> int:
+def chroma_filter_radius(scale: int, subsampling: int | None, quality: int) -> int:
     """Radius of the chroma filter for a JPEG payload whose chroma is `subsampling` times
     coarser than its luma (None: grey) at `quality`; 0 means no filter.
 
     Chosen on 20 BSD200 images (the training set), JPEG q10-95, scales 1-4, 4:2:0 and 4:4:4:
     radius scale x subsampling raised RGB-PSNR at every setting up to quality 80, by +0.02 to
-    +0.26 dB; at q90 it cost up to 0.3 dB, at q95 up to 2 dB (scale 1), so it stops at 80.
+    +0.24 dB; at q90 it cost up to 0.3 dB, at q95 up to 2 dB (scale 1), so it stops at 80.
     """
     if subsampling is None or quality > CHROMA_MAX_QUALITY:
         return 0
