@@ -273,6 +273,8 @@ def test_registered_model_decodes_files_that_name_it(tiny_model, photo):
     lr = encoders.jpeg.decode(container.unpack(blob)[1])
     assert np.array_equal(out, super_resolve(lr, 2, tiny_model, chroma_radius=4)[:h, :w])  # 4:2:0, q80: 2 x 2
     assert not np.array_equal(out, srcodec.restore(lr, scale=2, model="tiny-srcnn")[:h, :w])
+    assert not np.array_equal(out, resample.to_uint8(resample.upsample(lr, 2))[:h, :w])  # the network really ran
+    assert "tiny-srcnn" in [r.id for r in srcodec.list_models()]
     # above CHROMA_MAX_QUALITY chroma is left to bicubic upsampling, as `restore` does
     blob = srcodec.encode(photo, scale=2, quality=90, model="tiny-srcnn")
     lr = encoders.jpeg.decode(container.unpack(blob)[1])
