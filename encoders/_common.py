@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
 
@@ -65,10 +66,11 @@ def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, **params) -> byt
     return buffer.getvalue()
 
 
-def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
-    """Decode bytes that pass `check` (the codec's magic) with Pillow's `fmt` plugin only
-    (never another format that happens to match) to uint8 grey or RGB; any backend failure
-    becomes EncoderError."""
+@contextlib.contextmanager
+def pil_open(data: bytes, name: str, fmt: str, check, action: str = "decode"):
+    """Open bytes that pass `check` (the codec's magic) with Pillow's `fmt` plugin only (never
+    another format that happens to match); any backend failure, in opening or in the body of
+    the ``with``, becomes EncoderError ("cannot `action` `name` data: ...")."""
     from PIL import Image
 
     data = bytes(data)
@@ -76,9 +78,15 @@ def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
         raise EncoderError(f"not {name} data (bad magic bytes)")
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
-            im.load()
-            if im.mode not in ("L", "RGB"):
-                im = im.convert("RGB")
-            return np.asarray(im, dtype=np.uint8)
+            yield im
     except Exception as exc:  # the backends raise OSError, SyntaxError, ValueError, ...
-        raise EncoderError(f"cannot decode {name} data: {exc}") from exc
+        raise EncoderError(f"cannot {action} {name} data: {exc}") from exc
+
+
+def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
+    """Decode with `pil_open` to uint8 grey or RGB."""
+    with pil_open(data, name, fmt, check) as im:
+        im.load()
+        if im.mode not in ("L", "RGB"):
+            im = im.convert("RGB")
+        return np.asarray(im, dtype=np.uint8)

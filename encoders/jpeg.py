@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from encoders._common import EncoderError, check_quality, pil_decode, pil_encode
+from encoders._common import EncoderError, check_quality, pil_decode, pil_encode, pil_open
 
 NAME = "jpeg"
 FORMAT = "JPEG"  # Pillow's plugin name
@@ -76,17 +76,9 @@ class Coding(NamedTuple):
 
 def coding(data: bytes) -> Coding:
     """Chroma subsampling (frame header) and quality (quantization tables) of a JPEG."""
-    from PIL import Image
-
-    data = bytes(data)
-    if not check(data):
-        raise EncoderError("not jpeg data (bad magic bytes)")
-    try:
-        with Image.open(io.BytesIO(data), formats=[FORMAT]) as im:
-            components = im.layer  # (id, horizontal, vertical, table) sampling factors
-            tables = im.quantization
-    except Exception as exc:  # as in pil_decode: Pillow raises OSError, SyntaxError, ...
-        raise EncoderError(f"cannot read jpeg headers: {exc}") from exc
+    with pil_open(data, NAME, FORMAT, check, "read the headers of") as im:
+        components = im.layer  # (id, horizontal, vertical, table) sampling factors
+        tables = im.quantization
     subsampling = None
     if len(components) == 3:
         _, y_h, y_v, _ = components[0]
