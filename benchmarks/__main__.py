@@ -17,26 +17,24 @@ import time
 from pathlib import Path
 
 from benchmarks import report, sweep
-
-SAMPLES = ("astronaut", "chelsea", "coffee")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm"}
+from srcodec import demo, images
 
 
 def collect(inputs: list[str]) -> list[str]:
     if not inputs:
-        return [sweep.SAMPLE_PREFIX + name for name in SAMPLES]
-    images = []
+        return [sweep.SAMPLE_PREFIX + name for name in demo.SAMPLES]
+    found = []
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            images += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            found += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in images.SUFFIXES)
         elif path.is_file():
-            images.append(str(path))
+            found.append(str(path))
         else:
             raise FileNotFoundError(f"no such image or folder: {name}")
-    if not images:
+    if not found:
         raise FileNotFoundError(f"no images found in {inputs}")
-    return images
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,7 +83,8 @@ def coding(data: bytes) -> Coding:
     if len(components) == 3:
         _, y_h, y_v, _ = components[0]
         subsampling = max(max(y_h // h, y_v // v) for _, h, v, _ in components[1:])
-    luma = np.asarray(tables.get(0, ()), dtype=np.int64)
+    luma_table = components[0][3] if components else 0  # the table the first (Y) component uses
+    luma = np.asarray(tables.get(luma_table, ()), dtype=np.int64)
     if luma.shape != (64,):
         raise EncoderError("jpeg has no 8x8 luma quantization table")
     quality = 1 + int(np.abs(_libjpeg_luma_tables() - luma).sum(axis=1).argmin())

@@ -94,7 +94,8 @@ def encode(
     if not isinstance(model, str):
         raise ArgumentError(f"model must be a model id string, got {model!r}")
     # quality-limited defaults were measured on JPEG; for other codecs only full-range ones apply
-    record = zoo.resolve(model, scale, quality=quality if codec == "jpeg" and isinstance(quality, int) else None)
+    integral = isinstance(quality, numbers.Integral) and not isinstance(quality, bool)  # checked by the codec
+    record = zoo.resolve(model, scale, quality=int(quality) if codec == "jpeg" and integral else None)
     if record.sampled:
         seed = 0 if seed is None else _check_int("seed", seed, 0, 2**32 - 1)
         temperature = 1.0 if temperature is None else float(temperature)
@@ -220,18 +221,23 @@ def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto
         raise FormatError(f"payload decoded to {lr.shape[1]}x{lr.shape[0]}, header says {lr_w}x{lr_h}")
     chroma = 0
     if header.codec == "jpeg":
-        chroma = chroma_filter_radius(header.scale, *module.coding(payload))
+        try:
+            chroma = chroma_filter_radius(header.scale, *module.coding(payload))
+        except encoders.EncoderError as exc:
+            raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
     return super_resolve(lr, header.scale, record, precision=precision, chroma_radius=chroma)[
         : header.height, : header.width
     ]
 
 
-def restore(lr_image, *, scale: int, model: str = "auto", precision: str = "auto") -> np.ndarray:
+def restore(
+    lr_image, *, scale: int, model: str = "auto", precision: str = "auto", alpha: str = "error"
+) -> np.ndarray:
     """Super-resolve an already-small image `scale` times with a zoo model (no container).
 
-    `lr_image` as for `encode`, `precision` as for `decode`. Returns uint8 HxWx3 (HxW for
-    grey input).
+    `lr_image` and `alpha` as for `encode`, `precision` as for `decode`. Returns uint8 HxWx3
+    (HxW for grey input).
     """
     scale = _check_int("scale", scale, 1, container.MAX_SCALE)
     record = zoo.resolve(model, scale)
-    return super_resolve(images.to_array(lr_image), scale, record, precision=precision)
+    return super_resolve(images.to_array(lr_image, alpha=alpha), scale, record, precision=precision)

@@ -11,10 +11,9 @@ import tempfile
 from pathlib import Path
 
 import encoders
-from srcodec import __version__, api, container, inference, zoo
+from srcodec import __version__, api, container, images, inference, zoo
 from srcodec.errors import ArgumentError, SrcodecError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".avif", ".jxl"}
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
 
 
@@ -24,16 +23,17 @@ def _is_srcodec_file(path: Path) -> bool:
     return head.startswith(container.MAGIC) or (head[:4] == container.SOI + container.APP9 and head[6:10] == container.MAGIC)
 
 
-def _expand(inputs: list[str], suffixes: set[str], skip_encoded: bool = False) -> list[tuple[Path, Path]]:
+def _expand(inputs: list[str], suffixes: set[str], encoded: bool) -> list[tuple[Path, Path]]:
     """(file, its path relative to the folder it was found in) for files as given and for the
-    files with `suffixes` under given folders, sorted; `skip_encoded` leaves srcodec files out
-    of folders (so encoding a folder twice does not encode its own outputs)."""
+    files with `suffixes` under given folders, sorted. From folders, only srcodec files are
+    taken when `encoded`, and none otherwise: encoding a folder twice does not encode its own
+    outputs, and decoding it does not trip over the plain JPEGs beside them."""
     found: list[tuple[Path, Path]] = []
     for name in inputs:
         path = Path(name)
         if path.is_dir():
             for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() in suffixes and not (skip_encoded and _is_srcodec_file(p)):
+                if p.is_file() and p.suffix.lower() in suffixes and _is_srcodec_file(p) == encoded:
                     found.append((p, p.relative_to(path)))
         else:
             found.append((path, Path(path.name)))
@@ -57,17 +57,20 @@ def _write_atomic(path: Path, data: bytes, force: bool) -> None:
         raise
 
 
-def _targets(found: list[tuple[Path, Path]], out: str | None, suffix: str) -> list[tuple[Path, Path]]:
+def _targets(inputs: list[str], found: list[tuple[Path, Path]], out: str | None, suffix: str) -> list[tuple[Path, Path]]:
     """(source, output) pairs. NAME.png -> NAME.sr.jpg on encode, NAME.sr.jpg -> NAME.sr.png on
-    decode: beside the source, or at `out` (one input), or under the folder `out`, keeping the
+    decode: beside the source, or at `out` (one input file), or under the folder `out` (several
+    files, a folder among the `inputs`, or `out` a folder or ending in a separator), keeping the
     sources' sub-folders. Two sources that would write the same output are refused up front."""
-    many = len(found) > 1
+    into_folder = out is not None and (
+        len(found) > 1 or out.endswith(("/", os.sep)) or Path(out).is_dir() or any(Path(i).is_dir() for i in inputs)
+    )
     pairs = []
     for source, relative in found:
         name = source.stem + suffix
         if out is None:
             target = source.with_name(name)
-        elif many or Path(out).is_dir():
+        elif into_folder:
             target = Path(out) / relative.with_name(name)
         else:
             target = Path(out)
@@ -112,7 +115,7 @@ def cmd_encode(args) -> int:
     elif args.progressive or args.subsampling:
         raise ArgumentError("--progressive and --subsampling apply to the jpeg codec only")
     suffix = ".sr" + (".jpg" if args.codec == "jpeg" else ".srcd")
-    pairs = _targets(_expand(args.inputs, IMAGE_SUFFIXES, skip_encoded=True), args.output, suffix)
+    pairs = _targets(args.inputs, _expand(args.inputs, images.SUFFIXES, encoded=False), args.output, suffix)
 
     def work(source: Path, target: Path) -> None:
         blob = api.encode(
@@ -134,7 +137,7 @@ def cmd_encode(args) -> int:
 def cmd_decode(args) -> int:
     from PIL import Image
 
-    pairs = _targets(_expand(args.inputs, ENCODED_SUFFIXES), args.output, ".png")
+    pairs = _targets(args.inputs, _expand(args.inputs, ENCODED_SUFFIXES, encoded=True), args.output, ".png")
 
     def work(source: Path, target: Path) -> None:
         image = api.decode(source.read_bytes(), max_pixels=args.max_pixels, precision=args.precision)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 import encoders
-from srcodec import api, metrics
+from srcodec import api, metrics, zoo
 
 SAMPLES = ("astronaut", "chelsea", "coffee")
 SETTINGS = ((2, 30), (2, 60), (2, 90), (1, 50))  # (scale, quality)
@@ -27,8 +27,19 @@ def jpeg_at_bytes(image: np.ndarray, budget: int) -> tuple[int, bytes]:
     return fitted or (1, encoders.jpeg.encode(image, 1))
 
 
-def run(model: str = "auto", settings=SETTINGS) -> list[dict]:
-    """One row per (image, setting): srcodec vs plain JPEG at equal or fewer bytes."""
+def settings_for(model: str) -> list[tuple[int, int]]:
+    """The (scale, quality) settings the demo runs `model` at: SETTINGS where it serves the
+    scale, else its smallest scale at SETTINGS' qualities. Raises `UnknownModelError`."""
+    if model == "auto":
+        return list(SETTINGS)
+    scales = zoo.get(model).scales
+    return [(s, q) for s, q in SETTINGS if s in scales] or [(min(scales), q) for q in (30, 60, 90)]
+
+
+def run(model: str = "auto", settings=None) -> list[dict]:
+    """One row per (image, setting) (default: `settings_for(model)`): srcodec vs plain JPEG at
+    equal or fewer bytes."""
+    settings = settings_for(model) if settings is None else settings
     rows = []
     for name, image in sample_images().items():
         for scale, quality in settings:

@@ -23,6 +23,8 @@ import numpy as np
 from srcodec.errors import ImageError
 
 ALPHA_CHOICES = ("error", "flatten")
+# file name suffixes taken as images when a folder is given (command line, benchmarks)
+SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".avif", ".jxl"})
 
 
 def _from_uint16(x: np.ndarray) -> np.ndarray:
@@ -98,8 +100,8 @@ def to_array(image: object, *, alpha: str = "error") -> np.ndarray:
     else:
         raise ImageError(f"image must be a numpy array, a PIL image or a path, got {type(image).__name__}")
 
-    if x.dtype == np.uint16:
-        x = _from_uint16(x)
+    if x.dtype.kind == "u" and x.dtype.itemsize == 2:  # either byte order
+        x = _from_uint16(x.astype(np.uint16, copy=False))
     elif x.dtype == bool:
         x = x.astype(np.uint8) * 255
     if x.dtype != np.uint8:

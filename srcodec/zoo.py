@@ -98,6 +98,24 @@ def _check_record(record: ModelRecord) -> None:
         raise ArgumentError(f"model {record.id!r} needs a weights file and its sha256 (64 hex digits), got {record.sha256!r}")
 
 
+def _shipped(record: ModelRecord) -> bool:
+    return record.family == "bicubic" or (record.weights is not None and record.weights.parent == WEIGHTS_DIR)
+
+
+def _check_defaults(record: ModelRecord, records) -> None:
+    """Raise `ArgumentError` when ``model="auto"`` could pick `record` or another of `records`
+    for the same scale and quality: the choice would hang on the ids' alphabetical order."""
+    low, high = record.default_qualities
+    for other in records:
+        shared = set(record.default) & set(other.default)
+        if other.id != record.id and shared and low <= other.default_qualities[1] and other.default_qualities[0] <= high:
+            raise ArgumentError(
+                f"model {record.id!r} would be the default at scale {min(shared)} where {other.id!r} already is "
+                f"(qualities {other.default_qualities[0]}..{other.default_qualities[1]}); "
+                "leave `default` empty and name the model when encoding"
+            )
+
+
 def _record_from_json(path: Path) -> ModelRecord:
     raw = json.loads(path.read_text())
     raw["scales"] = tuple(raw["scales"])
@@ -108,14 +126,21 @@ def _record_from_json(path: Path) -> ModelRecord:
 
 
 def _ensure_loaded() -> None:
+    """Read the shipped records, all or none: a broken one raises `WeightsError` naming its file
+    (every time, not only the first)."""
     with _lock:
         if _records:
             return
-        _records[BICUBIC.id] = BICUBIC
+        records = {BICUBIC.id: BICUBIC}
         for path in sorted(WEIGHTS_DIR.glob("*.json")):
-            record = _record_from_json(path)
-            _check_record(record)
-            _records[record.id] = record
+            try:
+                record = _record_from_json(path)
+                _check_record(record)
+                _check_defaults(record, records.values())
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # ArgumentError is a ValueError
+                raise WeightsError(f"broken zoo record {path}: {exc}") from None
+            records[record.id] = record
+        _records.update(records)
 
 
 def register_model(
@@ -136,9 +161,10 @@ def register_model(
 
     `sha256` pins the weights (the file is checked against it on load); when omitted, the
     file's current digest is taken. `default` lists the scales at which ``model="auto"``
-    picks it, for JPEG qualities in `default_qualities`. Raises `ArgumentError` for a bad record (the network is
-    built once from `config` to check it) or an id already registered differently,
-    `WeightsError` when the file is missing.
+    picks it, in preference to the shipped default, for JPEG qualities in `default_qualities`.
+    Raises `ArgumentError` for a bad record (the network is built once from `config` to check
+    it), an id already registered differently, or a default that another registered model
+    already has at an overlapping quality; `WeightsError` when the file is missing.
     """
     from srcodec import nets
 
@@ -173,6 +199,7 @@ def register_model(
         old = _records.get(model_id)
         if old is not None and old != record:
             raise ArgumentError(f"model id {model_id!r} is already registered differently; ids name exact models")
+        _check_defaults(record, [r for r in _records.values() if not _shipped(r)])  # over shipped ones: wins
         _records[model_id] = record
     return record
 
@@ -181,7 +208,7 @@ def unregister_model(model_id: str) -> None:
     """Remove a model added with `register_model` (shipped models stay)."""
     with _lock:
         record = _records.get(model_id)
-        if record is None or record.weights is None or record.weights.parent == WEIGHTS_DIR:
+        if record is None or _shipped(record):
             raise UnknownModelError(f"no user-registered model {model_id!r}")
         del _records[model_id]
         for key in [k for k in _loaded if k[0] == model_id]:
@@ -214,6 +241,7 @@ def resolve(model: str, scale: int, grey: bool = False, quality: int | None = No
             return low <= quality <= high if quality is not None else (low, high) == (1, 100)
 
         candidates = [r for r in list_models() if scale in r.default and covers(r)]
+        candidates.sort(key=_shipped)  # a registered model's default overrides a shipped one's
         return candidates[0] if candidates else BICUBIC
     record = get(model)
     if scale not in record.scales:

@@ -1,4 +1,5 @@
 import io
+import json
 
 import numpy as np
 import pytest
@@ -135,6 +136,7 @@ def test_palette_cmyk_16bit_and_bilevel_inputs(photo):
     assert metrics.psnr_rgb(photo, srcodec.decode(srcodec.encode(cmyk, scale=1, quality=95))) > 35
     wide = photo.astype(np.uint16) * 257
     assert srcodec.encode(wide, scale=2, quality=50) == srcodec.encode(photo, scale=2, quality=50)
+    assert srcodec.encode(wide.astype(">u2"), scale=2, quality=50) == srcodec.encode(photo, scale=2, quality=50)
     grey16 = Image.fromarray((photo[..., 0].astype(np.uint16) * 257))
     assert grey16.mode.startswith("I;16")
     assert srcodec.inspect(srcodec.encode(grey16, scale=2, quality=50)).grey
@@ -337,6 +339,10 @@ def test_restore_without_container(photo):
     out = srcodec.restore(lr, scale=2, model="bicubic")
     assert out.shape == (96, 128, 3)
     assert metrics.psnr_rgb(photo, out) > 25
+    rgba = np.dstack([lr, np.full(lr.shape[:2], 128, np.uint8)])
+    with pytest.raises(ImageError, match="alpha='flatten'"):  # the advice it gives is an argument it takes
+        srcodec.restore(rgba, scale=2, model="bicubic")
+    assert srcodec.restore(rgba, scale=2, model="bicubic", alpha="flatten").shape == (96, 128, 3)
 
 
 def test_a_framed_payload_of_another_format_is_refused(photo):
@@ -395,15 +401,34 @@ def test_grey_through_a_network_model(tiny_model, grey_photo):
 def test_auto_picks_the_default_model_per_scale(tmp_path, tiny_model):
     from srcodec import zoo
 
-    srcodec.register_model("tiny-default", tiny_model.weights, family="srcnn", scales=[2, 3],
+    srcodec.register_model("zz-default", tiny_model.weights, family="srcnn", scales=[2, 3],
                            config=tiny_model.config, default=[2])
     try:
-        assert zoo.resolve("auto", 2).id == "tiny-default"
-        assert zoo.resolve("auto", 3).id != "tiny-default"  # serves x3, but is not the default there
+        assert zoo.resolve("auto", 2).id == "zz-default"  # over the shipped default, whatever the ids
+        assert zoo.resolve("auto", 3).id != "zz-default"  # serves x3, but is not the default there
         with pytest.raises(ArgumentError, match="default scales"):
             srcodec.register_model("tiny-bad", tiny_model.weights, family="srcnn", scales=[2], default=[4])
+        with pytest.raises(ArgumentError, match="'zz-default' already is"):  # two registered defaults: ambiguous
+            srcodec.register_model("aa-default", tiny_model.weights, family="srcnn", scales=[2],
+                                   config=tiny_model.config, default=[2], default_qualities=(50, 60))
     finally:
-        srcodec.unregister_model("tiny-default")
+        srcodec.unregister_model("zz-default")
+
+
+def test_a_broken_zoo_record_is_named_every_time(tmp_path, monkeypatch):
+    from srcodec import zoo
+
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(zoo, "_records", {})
+    (tmp_path / "bad.json").write_text('{"id": "bad"}')
+    for _ in range(2):  # not a half-loaded zoo the second time
+        with pytest.raises(WeightsError, match="bad.json"):
+            srcodec.list_models()
+    record = {"family": "srcnn", "scales": [2], "weights": "w.h5", "sha256": "0" * 64, "default": [2]}
+    (tmp_path / "bad.json").write_text(json.dumps({"id": "m-one", **record}))
+    (tmp_path / "two.json").write_text(json.dumps({"id": "m-two", **record}))
+    with pytest.raises(WeightsError, match="would be the default at scale 2"):
+        srcodec.list_models()
 
 
 def test_auto_can_depend_on_the_jpeg_quality(tiny_model, photo):
@@ -416,6 +441,7 @@ def test_auto_can_depend_on_the_jpeg_quality(tiny_model, photo):
         assert zoo.resolve("auto", 5, quality=90).id == "bicubic"  # outside its range
         assert zoo.resolve("auto", 5).id == "bicubic"  # quality unknown (restore)
         assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=50)).model == "tiny-x5"
+        assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=np.int64(50))).model == "tiny-x5"
         assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=95)).model == "bicubic"
         if encoders.webp.available:  # measured on JPEG only: not another codec's default
             assert srcodec.inspect(srcodec.encode(photo, scale=5, quality=50, codec="webp")).model == "bicubic"

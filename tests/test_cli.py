@@ -37,6 +37,15 @@ def test_folders_in_and_out(tmp_path, images):
     assert sorted(p.name for p in (tmp_path / "dec").iterdir()) == ["img0.sr.png", "img1.sr.png", "img2.sr.png"]
 
 
+def test_a_folder_of_one_image_goes_into_the_output_folder(tmp_path, images):
+    for extra in ("img1.png", "img2.png"):
+        (images / extra).unlink()
+    assert main(["encode", str(images), "-o", str(tmp_path / "enc")]) == 0
+    assert (tmp_path / "enc" / "img0.sr.jpg").is_file()  # a folder, though it holds one file
+    assert main(["encode", str(images / "img0.png"), "-o", str(tmp_path / "new") + "/"]) == 0
+    assert (tmp_path / "new" / "img0.sr.jpg").is_file()
+
+
 def test_default_output_sits_beside_the_input(images):
     assert main(["encode", str(images / "img1.png")]) == 0
     assert (images / "img1.sr.jpg").is_file()
@@ -105,10 +114,13 @@ def test_sub_folders_are_kept_and_collisions_refused(tmp_path, photo):
     assert not (tmp_path / "out2").exists()  # refused before anything was written
 
 
-def test_encoding_a_folder_twice_skips_its_own_outputs(tmp_path, images):
+def test_encoding_a_folder_twice_skips_its_own_outputs(tmp_path, images, photo):
+    Image.fromarray(photo).save(images / "plain.jpg")  # a JPEG that is not srcodec's
     assert main(["encode", str(images)]) == 0
     assert main(["encode", str(images), "--force"]) == 0
     assert not list(images.glob("*.sr.sr.jpg"))
+    assert main(["decode", str(images)]) == 0  # takes srcodec's files, leaves plain.jpg alone
+    assert sorted(p.name for p in images.glob("*.sr.png")) == ["img0.sr.png", "img1.sr.png", "img2.sr.png", "plain.sr.png"]
     mode = (images / "img0.sr.jpg").stat().st_mode & 0o777
     assert mode & 0o044  # readable by others, as files a tool writes usually are
 
@@ -116,3 +128,15 @@ def test_encoding_a_folder_twice_skips_its_own_outputs(tmp_path, images):
 def test_jpeg_only_options_are_refused_for_other_codecs(images, capsys):
     assert main(["encode", str(images / "img0.png"), "--codec", "webp", "--progressive"]) == 1
     assert "jpeg codec only" in capsys.readouterr().err
+
+
+def test_demo_runs_a_named_model_at_the_scales_it_serves(tiny_model):
+    from srcodec import demo
+
+    assert demo.settings_for("auto") == list(demo.SETTINGS)
+    assert demo.settings_for("tiny-srcnn") == [(s, q) for s, q in demo.SETTINGS if s == 2]  # serves 2 and 3
+    srcodec.register_model("tiny-x3", tiny_model.weights, family="srcnn", scales=[3], config=tiny_model.config)
+    try:
+        assert demo.settings_for("tiny-x3") == [(3, 30), (3, 60), (3, 90)]
+    finally:
+        srcodec.unregister_model("tiny-x3")

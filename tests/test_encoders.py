@@ -58,6 +58,31 @@ def test_jpeg_coding_is_read_from_the_headers(photo, grey_photo):
         jpeg.coding(b"\xff\xd8\xff\x00 not a frame")
 
 
+def renumber_luma_table(data: bytes, new_id: int) -> bytes:
+    """`data` with quantization table 0 stored and referenced as table `new_id` (a valid JPEG)."""
+    out, pos = bytearray(data), 2
+    while out[pos + 1] != 0xDA:  # up to the scan
+        length = int.from_bytes(out[pos + 2 : pos + 4], "big")
+        if out[pos + 1] == 0xDB:  # DQT: (precision/id byte, 64 or 128 table bytes)*
+            at = pos + 4
+            while at < pos + 2 + length:
+                if out[at] & 0x0F == 0:
+                    out[at] |= new_id
+                at += 1 + 64 * (1 + (out[at] >> 4))
+        elif out[pos + 1] == 0xC0:  # SOF0: components (id, sampling, table) from byte 10
+            for at in range(pos + 12, pos + 2 + length, 3):
+                if out[at] == 0:
+                    out[at] = new_id
+        pos += 2 + length
+    return bytes(out)
+
+
+def test_jpeg_coding_reads_the_table_luma_uses(photo):
+    data = renumber_luma_table(jpeg.encode(photo, 37), 2)
+    assert jpeg.decode(data).shape == photo.shape  # still a JPEG every decoder reads
+    assert jpeg.coding(data) == (2, 37)
+
+
 @pytest.mark.parametrize("bad", [np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8), np.zeros((0, 4), np.uint8), [[1, 2]]])
 def test_bad_arrays_are_refused(bad):
     with pytest.raises(encoders.EncoderError):
