@@ -65,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     started = time.time()
-    with tqdm(total=len(units), unit="setting", disable=None, file=sys.stderr) as bar:
-        rows = sweep.run(units, results, args.workers, progress=bar)
+    try:
+        with tqdm(total=len(units), unit="setting", disable=None, file=sys.stderr) as bar:
+            rows = sweep.run(units, results, args.workers, progress=bar)
+    except sweep.SweepError as exc:
+        print(f"benchmarks: error: {exc}", file=sys.stderr)
+        return 1
     header, _ = results.read()
     wanted = {u.key for u in units}
     rows = [r for r in rows if sweep.row_key(r) in wanted]

@@ -120,8 +120,23 @@ def _png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def equal_bytes_crops(image: str, budget: int, models: dict[str, str], size: int = 128) -> list[tuple[str, int, np.ndarray]]:
-    """(label, bytes, crop) per codec, each at the highest quality whose file fits `budget`."""
+def best_per_family(bd: dict, models: dict[str, str]) -> list[tuple[str, int]]:
+    """(model, scale) of each family's curve with the lowest PSNR BD-rate against JPEG in `bd`
+    (`summary["bd"]`); families whose curves have no BD-rate are left out."""
+    best: dict[str, tuple[float, str, int]] = {}
+    for name, r in bd.items():
+        if not name.startswith("srcodec:") or "@x" not in name or r["psnr"]["bd_rate"] is None:
+            continue
+        model, scale = name[len("srcodec:") :].rsplit("@x", 1)
+        family = models.get(model)
+        if family and (family not in best or r["psnr"]["bd_rate"] < best[family][0]):
+            best[family] = (r["psnr"]["bd_rate"], model, int(scale))
+    return [(model, scale) for _, model, scale in sorted(best.values(), key=lambda b: b[1])]
+
+
+def equal_bytes_crops(image: str, budget: int, picks: list[tuple[str, int]], size: int = 128) -> list[tuple[str, int, np.ndarray]]:
+    """(label, bytes, crop) per baseline codec and per srcodec (model, scale) of `picks`, each at
+    the highest quality whose file fits `budget`."""
     import encoders
     import srcodec
 
@@ -141,14 +156,10 @@ def equal_bytes_crops(image: str, budget: int, models: dict[str, str], size: int
             got = fit(lambda q: module.encode(reference, q), module.decode)
             if got:
                 out.append((codec, *got))
-    by_family: dict[str, str] = {}
-    for model_id, family in sorted(models.items()):
-        by_family.setdefault(family, model_id)
-    for family, model_id in by_family.items():
-        scales = [s for s in srcodec.zoo.get(model_id).scales if s in (2, 3, 4)] or [1]
-        got = fit(lambda q: srcodec.encode(reference, scale=scales[0], quality=q, model=model_id), srcodec.decode)
+    for model_id, scale in picks:
+        got = fit(lambda q: srcodec.encode(reference, scale=scale, quality=q, model=model_id), srcodec.decode)
         if got:
-            out.append((f"srcodec {model_id} x{scales[0]}", *got))
+            out.append((f"srcodec {model_id} x{scale}", *got))
     return out
 
 
@@ -170,10 +181,11 @@ def write(rows: list[dict], header: dict, models: dict[str, str], out: Path, tit
             cells = "".join(
                 f"<figure><img src='data:image/png;base64,{base64.b64encode(_png(np.kron(c, np.ones((2, 2, 1) if c.ndim == 3 else (2, 2), np.uint8)))).decode()}'>"
                 f"<figcaption>{html.escape(label)}{f' ({n} B)' if n else ''}</figcaption></figure>"
-                for label, n, c in equal_bytes_crops(images[0], budget, models)
+                for label, n, c in equal_bytes_crops(images[0], budget, best_per_family(summary["bd"], models))
             )
             crops_html = (f"<h2>Equal bytes: {html.escape(images[0])}, at most {budget} bytes each "
-                          f"(centre crop, shown 2x)</h2><div class='crops'>{cells}</div>")
+                          f"(centre crop, shown 2x; srcodec: each family's model and scale with the best "
+                          f"BD-rate)</h2><div class='crops'>{cells}</div>")
     figures = "".join(
         f"<img src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'>" for p in plots if p.suffix == ".png"
     )

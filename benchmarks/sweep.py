@@ -199,11 +199,16 @@ class ResultsFile:
         text = self.path.read_text()
         if self.csv:
             lines = text.splitlines()
+            if not text.endswith("\n"):
+                lines = lines[:-1]  # cut short by an interruption (maybe inside a number): runs again
             if lines and lines[0].startswith("# "):
                 header = json.loads(lines[0][2:])
                 lines = lines[1:]
             for row in csv.DictReader(lines):
-                rows.append({k: _parse(k, v) for k, v in row.items()})
+                try:
+                    rows.append({k: _parse(k, row[k]) for k in COLUMNS})
+                except (KeyError, TypeError, ValueError):
+                    continue  # a row cut short by an interruption: its unit runs again
         else:
             for line in text.splitlines():
                 if not line.strip():
@@ -219,8 +224,14 @@ class ResultsFile:
         return header, rows
 
     def start(self, header: dict) -> None:
-        if self.path.exists() and self.path.stat().st_size:
-            return
+        if self.path.exists():
+            data = self.path.read_bytes()
+            if data and not data.endswith(b"\n"):  # cut short mid-row: drop that row, so the next starts clean
+                data = data[: data.rfind(b"\n") + 1]
+                with open(self.path, "rb+") as f:
+                    f.truncate(len(data))
+            if data:
+                return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "w", newline="") as f:
             if self.csv:
@@ -246,10 +257,30 @@ def _parse(column: str, value: str):
     return float(value)
 
 
+class SweepError(RuntimeError):
+    """The sweep cannot go on, or some of its units failed (the others' rows are saved)."""
+
+
+PROVENANCE = ("git_commit", "versions")  # header fields whose change would mix results
+
+
 def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) -> list[dict]:
-    """Run the units not yet in `results`; return all rows (old and new)."""
+    """Run the units not yet in `results`; return all rows (old and new).
+
+    Refuses (`SweepError`) to add to rows made by other code or library versions. A unit that
+    fails does not stop the others: their rows are saved, then `SweepError` names the failures
+    (rerunning retries just those)."""
     header, rows = results.read()
-    results.start(header or header_record())
+    current = header_record()
+    if header and rows:
+        changed = [k for k in PROVENANCE if header.get(k) != current[k]]
+        if changed:
+            raise SweepError(
+                f"{results.path} holds {len(rows)} rows made with another {' and '.join(changed)} "
+                f"({header.get('git_commit')} vs {current['git_commit']} now); resuming would mix them: "
+                "use another --out, or delete the file to start over"
+            )
+    results.start(header or current)
     done = {row_key(r) for r in rows}
     todo = [u for u in units if u.key not in done]
     by_image: dict[str, list[Unit]] = {}
@@ -260,26 +291,34 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
     if not todo:
         return rows
     tasks = [chunk for units in by_image.values() for chunk in _chunks(units, 24)]
+    failures: list[str] = []
+
+    def collect(chunk: list[Unit], outcome) -> None:
+        try:
+            new = outcome()
+        except Exception as exc:  # noqa: BLE001 -- any failure of one image's units; reported below
+            failures.append(f"{chunk[0].image} ({len(chunk)} settings): {type(exc).__name__}: {exc}")
+            return
+        results.append(new)
+        rows.extend(new)
+        if progress is not None:
+            progress.update(len(new))
+
     if workers <= 1:
         for chunk in tasks:
-            new = _run_image(chunk)
-            results.append(new)
-            rows += new
-            if progress is not None:
-                progress.update(len(new))
-        return rows
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    # spawn, not fork: the parent may have loaded TensorFlow, whose threads do not survive a fork
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(threads,)) as pool:
-        futures = [pool.submit(_run_image, chunk) for chunk in tasks]
-        for future in as_completed(futures):
-            new = future.result()
-            results.append(new)
-            rows += new
-            if progress is not None:
-                progress.update(len(new))
+            collect(chunk, lambda: _run_image(chunk))
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        # spawn, not fork: the parent may have loaded TensorFlow, whose threads do not survive a fork
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = {pool.submit(_run_image, chunk): chunk for chunk in tasks}
+            for future in as_completed(futures):
+                collect(futures[future], future.result)
+    if failures:
+        raise SweepError(f"{len(failures)} of {len(tasks)} tasks failed (the rest are saved; rerun to retry):\n  "
+                         + "\n  ".join(failures[:5]) + ("\n  ..." if len(failures) > 5 else ""))
     return rows
 
 

@@ -65,15 +65,61 @@ def test_resuming_through_another_spelling_of_the_folder(tmp_path, two_images, m
     assert len(sweep.run(again, results, workers=1)) == 4  # nothing run twice
 
 
-def test_a_cut_short_last_line_is_run_again(tmp_path, two_images):
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("cut", [20, -1])  # a few characters into the row; all but its last digit
+def test_a_cut_short_last_line_is_run_again(tmp_path, two_images, fmt, cut):
     images = cli.collect([str(two_images / "a.png")])
     units = sweep.plan(images, ["jpeg"], [], quick=True)[:3]
-    results = sweep.ResultsFile(tmp_path / "results.jsonl")
+    results = sweep.ResultsFile(tmp_path / f"results.{fmt}")
     sweep.run(units, results, workers=1)
-    text = results.path.read_text()
-    results.path.write_text(text[: text.rstrip().rfind("\n") + 20])  # interrupted mid-line
+    text = results.path.read_text().rstrip("\n")
+    start = text.rfind("\n") + 1
+    results.path.write_text(text[: start + cut] if cut > 0 else text[:cut])  # interrupted mid-line
     assert len(results.read()[1]) == 2
     assert len(sweep.run(units, results, workers=1)) == 3
+    assert len(results.read()[1]) == 3  # the rerun's row did not land on the cut one
+
+
+def test_the_report_shows_each_family_at_its_best_curve():
+    from benchmarks import report
+
+    def entry(rate):
+        return {"psnr": {"bd_rate": rate}}
+
+    bd = {"webp": entry(-30.0), "srcodec:best": entry(-20.0), "srcodec:a-codec@x2": entry(-25.0),
+          "srcodec:a-codec@x1": entry(-10.0), "srcodec:a-clean@x3": entry(-27.0), "srcodec:b@x2": entry(None),
+          "srcodec:bicubic@x2": entry(5.0), "srcodec:bicubic@x1": entry(0.1)}
+    models = {"a-codec": "vdsr", "a-clean": "vdsr", "b": "srcnn", "bicubic": "bicubic"}
+    assert report.best_per_family(bd, models) == [("a-clean", 3), ("bicubic", 1)]  # b: no BD-rate, left out
+
+
+def test_a_failing_image_does_not_lose_the_others(tmp_path, two_images, monkeypatch):
+    units = sweep.plan(cli.collect([str(two_images)]), ["jpeg"], [], quick=True)
+    results = sweep.ResultsFile(tmp_path / "results.jsonl")
+    original = sweep._run_image
+
+    def flaky(chunk):
+        if chunk[0].image.endswith("a.png"):
+            raise OSError("disk on fire")
+        return original(chunk)
+
+    monkeypatch.setattr(sweep, "_run_image", flaky)
+    with pytest.raises(sweep.SweepError, match=r"(?s)1 of 2 tasks failed.*a\.png.*disk on fire"):
+        sweep.run(units, results, workers=1)
+    assert {r["image"] for r in results.read()[1]} == {str(two_images / "b.png")}
+    monkeypatch.setattr(sweep, "_run_image", original)
+    assert len(sweep.run(units, results, workers=1)) == len(units)  # the rerun does the failed image
+
+
+def test_rows_of_another_commit_are_not_mixed_in(tmp_path, two_images, monkeypatch):
+    units = sweep.plan(cli.collect([str(two_images / "a.png")]), ["jpeg"], [], quick=True)
+    results = sweep.ResultsFile(tmp_path / "results.jsonl")
+    sweep.run(units[:2], results, workers=1)
+    made = sweep.header_record
+    monkeypatch.setattr(sweep, "header_record", lambda: {**made(), "git_commit": "0" * 40})
+    with pytest.raises(sweep.SweepError, match="another git_commit"):
+        sweep.run(units, results, workers=1)
+    assert len(results.read()[1]) == 2
 
 
 def test_command_line_writes_the_report(tmp_path, two_images, capsys):
