@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from srcodec import metrics, resample
+from srcodec.errors import ArgumentError
 from srcodec.inference import run_net
 from srcodec.provenance import git_commit
 
@@ -56,15 +57,24 @@ class TrainConfig:
     seed: int = 0
     val_every: int = 500
     default: tuple[int, ...] = ()  # scales at which the shipped model becomes model="auto"
+    default_qualities: tuple[int, int] = (1, 100)  # ... for JPEG qualities in this range
     init: str | None = None  # zoo model whose weights start the run (same architecture); None: random
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "TrainConfig":
+        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ArgumentError(f"unknown recipe keys {sorted(unknown)}")
+        raw = dict(raw)
+        for key in ("scales", "train_sets", "qualities", "default", "default_qualities"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)
 
     @classmethod
     def from_json(cls, path: Path, **overrides) -> "TrainConfig":
         raw = {**json.loads(Path(path).read_text()), **{k: v for k, v in overrides.items() if v is not None}}
-        for key in ("scales", "train_sets", "qualities", "default"):
-            if key in raw:
-                raw[key] = tuple(raw[key])
-        return cls(**raw)
+        return cls.from_dict(raw)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -76,7 +86,7 @@ def read_folder(folder: Path) -> list[np.ndarray]:
     """uint8 RGB images of a folder (grey ones as RGB), sorted by name."""
     from srcodec import images
 
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in images.SUFFIXES)
     return [resample.as_rgb(images.to_array(path)) for path in paths]
 
 
@@ -117,7 +127,7 @@ class PatchSampler:
             if n % 50 == 0:
                 log(f"degraded {n + 1}/{len(images)} images ({time.time() - started:.0f}s)")
         if not self.pairs:
-            raise ValueError(f"no training image is at least {config.patch} pixels on each side")
+            raise ArgumentError(f"no training image is at least {config.patch} pixels on each side")
         areas = np.array([p[0].size for p in self.pairs], dtype=np.float64)
         self.weights = areas / areas.sum()
         self.config = config
@@ -154,7 +164,7 @@ def _optimizer(config: TrainConfig):
         values = [config.lr * 0.1**i for i in range(len(boundaries) + 1)]
         schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values) if boundaries else config.lr
         return _adjustable_clip_sgd()(theta=config.clip_theta, learning_rate=schedule, momentum=0.9)
-    raise ValueError(f"optimizer must be 'adam' or 'sgd-clip', got {config.optimizer!r}")
+    raise ArgumentError(f"optimizer must be 'adam' or 'sgd-clip', got {config.optimizer!r}")
 
 
 @functools.cache
@@ -215,7 +225,7 @@ def _start_from(net, model_id: str) -> None:
     record = zoo.get(model_id)
     source = zoo.load(record)
     if record.family == "bicubic" or [w.shape for w in source.get_weights()] != [w.shape for w in net.get_weights()]:
-        raise ValueError(f"init model {model_id!r} is not a network of this run's architecture")
+        raise ArgumentError(f"init model {model_id!r} is not a network of this run's architecture")
     net.set_weights(source.get_weights())
 
 
@@ -228,18 +238,27 @@ def _load_checkpoint(net, out: Path) -> None:
     net.load_weights(out / "checkpoint.weights.h5")
 
 
-def train(config: TrainConfig, data: Path, out: Path, log=print, until: int | None = None) -> Path | None:
+def train(config: TrainConfig, data: Path, out: Path, log=lambda msg: None, until: int | None = None) -> Path | None:
     """Run (or resume) `config` on the sets under `data`; return the path of the zoo record.
+    `log` gets progress messages.
 
     With `until`, stop after that step (checkpointed; returns None): long runs can be split
-    over several sittings without changing their result.
+    over several sittings without changing their result. Resuming with another config raises
+    `ArgumentError`.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     commit = git_commit()  # the code the run starts with (a resumed run keeps its first)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    stored = out / "config.json"
+    if (out / "state.json").exists() and stored.exists():  # resuming: the run must stay the same run
+        before = TrainConfig.from_dict(json.loads(stored.read_text())).to_dict()
+        changed = sorted(k for k, v in config.to_dict().items() if before[k] != v)
+        if changed:
+            raise ArgumentError(f"{out} holds a run of another config ({', '.join(changed)} differ); "
+                                "resume with the same recipe and options, or use another --out")
+    stored.write_text(json.dumps(config.to_dict(), indent=2))
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.precision)
@@ -276,27 +295,26 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
             _start_from(net, config.init)
             log(f"starting from the weights of {config.init}")
 
-    logfile = open(out / "log.jsonl", "a")
     started, losses = time.time() - state["seconds"], []
     step = state["step"]
     stop = config.steps if until is None else min(until, config.steps)
-    while step < stop:
-        x, y = sampler.batch(step)
-        losses.append(float(net.train_on_batch(x, y)))
-        step += 1
-        if step % config.val_every == 0 or step == stop:
-            entry = {"step": step, "loss": float(np.mean(losses)), "seconds": round(time.time() - started, 1)}
-            entry["val_psnr"] = validate(net, val_pairs) if val_pairs else {}
-            losses = []
-            state.update(step=step, seconds=entry["seconds"])
-            state["val"].append(entry)
-            _save_checkpoint(net, out)
-            state_path.write_text(json.dumps(state))
-            logfile.write(json.dumps(entry) + "\n")
-            logfile.flush()
-            log(json.dumps(entry))
+    with open(out / "log.jsonl", "a") as logfile:
+        while step < stop:
+            x, y = sampler.batch(step)
+            losses.append(float(net.train_on_batch(x, y)))
+            step += 1
+            if step % config.val_every == 0 or step == stop:
+                entry = {"step": step, "loss": float(np.mean(losses)), "seconds": round(time.time() - started, 1)}
+                entry["val_psnr"] = validate(net, val_pairs) if val_pairs else {}
+                losses = []
+                state.update(step=step, seconds=entry["seconds"])
+                state["val"].append(entry)
+                _save_checkpoint(net, out)
+                state_path.write_text(json.dumps(state))
+                logfile.write(json.dumps(entry) + "\n")
+                logfile.flush()
+                log(json.dumps(entry))
 
-    logfile.close()
     if step < config.steps:
         return None
     weights = out / f"{config.model_id}.weights.h5"
@@ -314,6 +332,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         "weights": weights.name,
         "sha256": sha256_file(weights),
         "default": list(config.default),
+        "default_qualities": list(config.default_qualities),
         "training": {
             "config": config.to_dict(),
             "steps": step,

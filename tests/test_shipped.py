@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import srcodec
-from srcodec import metrics, resample, zoo
+from srcodec import metrics, resample, train, zoo
 
 SHIPPED = sorted(p.stem for p in zoo.WEIGHTS_DIR.glob("*.json"))
 
@@ -25,6 +25,13 @@ def test_record_matches_its_weights_and_recipe(model_id):
     raw = json.loads((zoo.WEIGHTS_DIR / f"{model_id}.json").read_text())
     training = raw["training"]
     assert training["config"]["model_id"] == model_id and training["steps"] == training["config"]["steps"]
+    # the recipe reproduces the run and the zoo fields (the defaults were set when later models shipped)
+    recipe = train.TrainConfig.from_json(train.RECIPES / f"{model_id}.json").to_dict()
+    zoo_fields = ("default", "default_qualities")
+    trained = train.TrainConfig.from_dict({k: v for k, v in training["config"].items() if k not in zoo_fields})
+    assert {k: v for k, v in trained.to_dict().items() if k not in zoo_fields} == {
+        k: v for k, v in recipe.items() if k not in zoo_fields}
+    assert (record.default, record.default_qualities) == (recipe["default"], recipe["default_qualities"])
     assert len(training["commit"]) == 40 and raw["scores"], "recipe, commit and measured scores are recorded"
     assert zoo.load(record) is zoo.load(record)  # built, verified and cached
 

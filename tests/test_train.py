@@ -32,6 +32,13 @@ def tiny_config(**changes):
     return train.TrainConfig(**{**base, **changes})
 
 
+def test_recipes_with_unknown_keys_are_refused(tmp_path):
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"model_id": "x", "family": "vdsr", "stepz": 5}))
+    with pytest.raises(srcodec.ArgumentError, match="stepz"):
+        train.TrainConfig.from_json(recipe)
+
+
 def test_pairs_are_what_the_decoder_computes(photo):
     inp, tgt = train.make_pair(photo, 2, "jpeg", 40)
     lr = resample.degrade(photo, 2, "jpeg", 40)
@@ -51,6 +58,8 @@ def test_batches_are_repeatable_and_augmented(photo):
 def test_run_resume_and_ship(data, tmp_path):
     out = tmp_path / "run"
     assert train.train(tiny_config(), data, out, log=lambda m: None, until=3) is None
+    with pytest.raises(srcodec.ArgumentError, match="steps, val_every differ"):  # not the same run any more
+        train.train(tiny_config(steps=9, val_every=4), data, out, until=4)
     record_path = train.train(tiny_config(), data, out, log=lambda m: None)
     resumed = json.loads(record_path.read_text())
     straight = json.loads(train.train(tiny_config(), data, tmp_path / "straight", log=lambda m: None).read_text())
