@@ -90,7 +90,7 @@ def read_folder(folder: Path) -> list[np.ndarray]:
     return [resample.as_rgb(images.to_array(path)) for path in paths]
 
 
-def luma(rgb: np.ndarray) -> np.ndarray:
+def full_range_y(rgb: np.ndarray) -> np.ndarray:
     """Full-range Y (float32, 0..255): what the decoder's Y networks see."""
     return resample.rgb_to_ycbcr(rgb)[..., 0]
 
@@ -102,8 +102,8 @@ def make_pair(hr: np.ndarray, scale: int, codec: str | None, quality: int) -> tu
     the codec's bicubic and cropped to the original size.
     """
     lr = resample.degrade(hr, scale, codec, quality)
-    upsampled = resample.upsample(luma(lr), scale)[: hr.shape[0], : hr.shape[1]]
-    return (upsampled / 255.0).astype(np.float32), (luma(hr) / 255.0).astype(np.float32)
+    upsampled = resample.upsample(full_range_y(lr), scale)[: hr.shape[0], : hr.shape[1]]
+    return (upsampled / 255.0).astype(np.float32), (full_range_y(hr) / 255.0).astype(np.float32)
 
 
 class PatchSampler:
