@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def conv_flops_per_pixel(net) -> float:
     """Multiply-adds x 2 of every Conv2D, per pixel of its output (all at one resolution here)."""
     total = 0.0
-    for layer in net._flatten_layers(include_self=False):
+    for layer in net.layers:
         if layer.__class__.__name__ == "Conv2D":
             kh, kw, cin, cout = layer.kernel.shape
             total += 2.0 * kh * kw * cin * cout
@@ -46,8 +46,7 @@ def conv_throughput(size: int = 256, repeats: int = 5, precision: str = "float32
 
     from srcodec import nets
 
-    with nets.policy(precision):
-        conv = keras.layers.Conv2D(64, 3, padding="same")
+    conv = keras.layers.Conv2D(64, 3, padding="same", dtype=nets.layer_policy(precision))
     x = keras.ops.convert_to_tensor(np.random.default_rng(0).random((1, size, size, 64), np.float32))
     conv(x)
     seconds = _best_of(lambda: np.asarray(conv(x)), repeats)

@@ -260,12 +260,7 @@ def train(config: TrainConfig, data: Path, out: Path, log=lambda msg: None, unti
                                 "resume with the same recipe and options, or use another --out")
     stored.write_text(json.dumps(config.to_dict(), indent=2))
     keras.utils.set_random_seed(config.seed)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(config.precision)
-    try:
-        return _run(config, data, out, log, until, commit)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+    return _run(config, data, out, log, until, commit)
 
 
 def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, commit: str) -> Path | None:
@@ -280,8 +275,8 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
 
     module = nets.family(config.family)
     # The outer model stays float32 so the global residual and the loss are computed in full
-    # precision; its convolutions follow the global (possibly bfloat16) policy.
-    net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32")
+    # precision; its convolutions compute in config.precision (possibly bfloat16).
+    net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32", layer_dtype=config.precision)
     net.build((None, None, None, 1))
     net.compile(optimizer=_optimizer(config), loss="mean_squared_error")
     state_path = out / "state.json"

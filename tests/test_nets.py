@@ -66,7 +66,8 @@ def test_bfloat16_body_keeps_float32_weights_and_output(family):
 
     full = nets.build(family, TINY[family])
     half = nets.build(family, TINY[family], precision="bfloat16")
-    assert keras.mixed_precision.global_policy().name == "float32"  # the policy is restored
+    assert keras.mixed_precision.global_policy().name == "float32"  # set on the layers, not globally
+    assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in half.layers}
     half.set_weights(full.get_weights())
     assert all(w.dtype == np.float32 for w in half.get_weights())
     x = np.random.default_rng(2).random((1, 16, 16, 1)).astype(np.float32)

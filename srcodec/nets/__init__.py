@@ -8,10 +8,14 @@
 * ``UPSAMPLED_INPUT``: True when the network takes the bicubic-upsampled image rather than the
   low-resolution one.
 
+Every ``NETWORK`` also takes ``layer_dtype``, the Keras dtype policy of its inner layers
+(None: Keras' global policy), which is not part of its config.
+
 Modules are imported on first use so that the bicubic path never loads Keras.
 
 Precision: a network built with ``precision="bfloat16"`` keeps float32 weights, input and
-output, and runs its inner convolutions in bfloat16 (Keras' ``mixed_bfloat16``). A layer that
+output, and runs its inner convolutions in bfloat16 (Keras' ``mixed_bfloat16``), set on its
+layers, never through Keras' global policy, so threads building other models are unaffected. A layer that
 outputs pixel values stays float32, so the output is not rounded to bfloat16's 8-bit mantissa;
 one that outputs a residual (VDSR's) may compute in bfloat16, which rounds the residual, not
 the pixel.
@@ -19,7 +23,6 @@ the pixel.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 from types import ModuleType
 
@@ -34,19 +37,11 @@ def family(name: str) -> ModuleType:
     return importlib.import_module(f"srcodec.nets.{name}")
 
 
-@contextlib.contextmanager
-def policy(precision: str):
-    """Make Keras layers created inside compute in `precision` (one of PRECISIONS)."""
-    import keras
-
+def layer_policy(precision: str) -> str:
+    """The Keras dtype policy of layers that compute in `precision` (one of PRECISIONS)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    return "mixed_bfloat16" if precision == "bfloat16" else "float32"
 
 
 def build(name: str, config: dict, precision: str = "float32"):
@@ -56,8 +51,6 @@ def build(name: str, config: dict, precision: str = "float32"):
     `precision`.
     """
     module = family(name)
-    with policy(precision):
-        net = module.NETWORK(**config, dtype="float32")
-        channels = 1 if module.COLOUR == "y" else 3
-        net.build((None, None, None, channels))
+    net = module.NETWORK(**config, dtype="float32", layer_dtype=layer_policy(precision))
+    net.build((None, None, None, 1 if module.COLOUR == "y" else 3))
     return net

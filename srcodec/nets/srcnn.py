@@ -17,15 +17,15 @@ UPSAMPLED_INPUT = True
 
 @keras.saving.register_keras_serializable(package="srcodec")
 class SRCNN(keras.Model):
-    def __init__(self, scale: int = 3, filters=(64, 32), kernels=(9, 5, 5), **kwargs):
+    def __init__(self, scale: int = 3, filters=(64, 32), kernels=(9, 5, 5), layer_dtype=None, **kwargs):
         super().__init__(**kwargs)
         self.scale = int(scale)
         self.filters = tuple(int(f) for f in filters)
         self.kernels = tuple(int(k) for k in kernels)
         if len(self.filters) != 2 or len(self.kernels) != 3:
             raise ValueError(f"SRCNN takes 2 filter counts and 3 kernel sizes, got {filters}, {kernels}")
-        self.extract = layers.Conv2D(self.filters[0], self.kernels[0], padding="same", activation="relu")
-        self.map = layers.Conv2D(self.filters[1], self.kernels[1], padding="same", activation="relu")
+        self.extract = layers.Conv2D(self.filters[0], self.kernels[0], padding="same", activation="relu", dtype=layer_dtype)
+        self.map = layers.Conv2D(self.filters[1], self.kernels[1], padding="same", activation="relu", dtype=layer_dtype)
         # float32 whatever the policy, so bfloat16 bodies do not round the output (see `nets`)
         self.reconstruct = layers.Conv2D(1, self.kernels[2], padding="same", dtype="float32")
 
