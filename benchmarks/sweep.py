@@ -280,7 +280,9 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
                 f"({header.get('git_commit')} vs {current['git_commit']} now); resuming would mix them: "
                 "use another --out, or delete the file to start over"
             )
-    results.start(header or current)
+    elif header and results.path.exists():
+        results.path.unlink()  # a header and no rows: start afresh, under this run's header
+    results.start(header if rows else current)
     done = {row_key(r) for r in rows}
     todo = [u for u in units if u.key not in done]
     by_image: dict[str, list[Unit]] = {}
