@@ -26,6 +26,19 @@ class Curve:
     settings: tuple = ()  # what made each point (quality, or (model, scale, quality) for best)
 
 
+def srcodec_curve(model: str, scale: int) -> str:
+    """The name of srcodec's curve for `model` at `scale`."""
+    return f"srcodec:{model}@x{scale}"
+
+
+def srcodec_setting(name: str) -> tuple[str, int] | None:
+    """(model, scale) of a `srcodec_curve` name; None for other curves (baselines, best)."""
+    if not name.startswith("srcodec:") or "@x" not in name:
+        return None
+    model, scale = name[len("srcodec:") :].rsplit("@x", 1)
+    return model, int(scale)
+
+
 def pareto(bpp, quality, settings=()) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Points sorted by rate, keeping only those better than every cheaper point; of points
     at the same rate (two models decoding the same bytes), only the best."""
@@ -43,7 +56,7 @@ def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
     """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best``."""
     groups: dict[str, dict[int, list[dict]]] = {}
     for r in rows:
-        name = r["codec"] if r["codec"] != "srcodec" else f"srcodec:{r['model']}@x{r['scale']}"
+        name = r["codec"] if r["codec"] != "srcodec" else srcodec_curve(r["model"], r["scale"])
         groups.setdefault(name, {}).setdefault(r["quality"], []).append(r)
     out, best_points = {}, []
     for name, by_quality in sorted(groups.items()):

@@ -125,12 +125,13 @@ def best_per_family(bd: dict, models: dict[str, str]) -> list[tuple[str, int]]:
     (`summary["bd"]`); families whose curves have no BD-rate are left out."""
     best: dict[str, tuple[float, str, int]] = {}
     for name, r in bd.items():
-        if not name.startswith("srcodec:") or "@x" not in name or r["psnr"]["bd_rate"] is None:
+        setting = analysis.srcodec_setting(name)
+        if setting is None or r["psnr"]["bd_rate"] is None:
             continue
-        model, scale = name[len("srcodec:") :].rsplit("@x", 1)
+        model, scale = setting
         family = models.get(model)
         if family and (family not in best or r["psnr"]["bd_rate"] < best[family][0]):
-            best[family] = (r["psnr"]["bd_rate"], model, int(scale))
+            best[family] = (r["psnr"]["bd_rate"], model, scale)
     return [(model, scale) for _, model, scale in sorted(best.values(), key=lambda b: b[1])]
 
 
