@@ -1,7 +1,7 @@
 """What the codec-aware models buy on real srcodec files (codec protocol).
 
     python -m benchmarks.codec_table [--data ../shared/datasets] [--set bsd100]
-        [--models bicubic vdsr-y-clean vdsr-y-codec] [--qualities 20 40 60 80] [--scale 2]
+        [--models bicubic vdsr-y-clean-v2 vdsr-y-codec] [--qualities 20 40 60 80] [--scale 2]
         [--artifact-qualities 10 20 30 40]
 
 Table 1: RGB-PSNR of images encoded with `srcodec.encode` at each quality and decoded with
@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.codec_table", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--set", default="bsd100")
-    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models()])
+    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models(superseded=False)],
+                        help="zoo models (default: every model not superseded by a newer one)")
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
     parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])

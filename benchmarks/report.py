@@ -42,9 +42,15 @@ def summarise(rows: list[dict], models: dict[str, str]) -> dict:
     from srcodec import zoo
 
     for family in analysis.FAMILIES:
-        ids = sorted(r.id for r in zoo.list_models() if r.family == family)
-        summary["families"][family] = [m if m in models else f"{m} (not in this sweep)" for m in ids] or None
+        summary["families"][family] = [
+            r.id if r.id in models else f"{r.id} (not in this sweep{_successor(r)})"
+            for r in zoo.list_models() if r.family == family
+        ] or None
     return summary
+
+
+def _successor(record) -> str:
+    return f": superseded by {record.superseded_by}" if record.superseded_by else ""
 
 
 def markdown(summary: dict, title: str) -> str:

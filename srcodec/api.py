@@ -175,6 +175,8 @@ def _payload_size(payload: bytes, module) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(payload), formats=[module.FORMAT]) as im:
             return im.size
+    except Image.DecompressionBombError as exc:  # max_pixels was raised past Pillow's own limit
+        raise LimitError(f"{exc} (set PIL.Image.MAX_IMAGE_PIXELS to allow it)") from None
     except Exception as exc:  # Pillow raises many types for garbage
         raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
 

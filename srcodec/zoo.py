@@ -2,9 +2,13 @@
 
 Shipped models are pairs of files in ``srcodec/weights/``: ``<id>.json`` (the record) and
 ``<id>.weights.h5`` (weights only; networks are built from code). The built-in ``bicubic``
-decoder has no weights. Users add their own with `register_model`.
+decoder has no weights. Users add their own with `register_model`, or by naming folders of
+such pairs (e.g. `srcodec train` run folders) in ``SRCODEC_MODELS``, which also reaches the
+command line.
 
-An id names exact weights forever: new weights get a new id.
+An id names exact weights forever: new weights get a new id. When they improve on a shipped
+model of the same purpose, the old record names its successor in ``superseded_by`` and stays, so
+that files naming it still decode; benchmarks sweep only the models nobody superseded.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from srcodec.container import DIGEST_BYTES, MAX_SCALE, MODEL_ID
 from srcodec.errors import ArgumentError, UnknownModelError, WeightsError
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
+MODELS_ENV = "SRCODEC_MODELS"  # folders (os.pathsep between them) of models of one's own, read with the zoo
 COLOURS = ("y", "rgb")
 
 
@@ -38,6 +43,7 @@ class ModelRecord:
     default: tuple[int, ...] = ()  # the scales at which model="auto" picks this model
     default_qualities: tuple[int, int] = (1, 100)  # ... when encoding at a quality in this range
     sampled: bool = False  # decoding draws samples: the header carries seed and temperature
+    superseded_by: str | None = None  # a better model for the same job; this one stays to decode old files
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
 
@@ -62,8 +68,9 @@ BICUBIC = ModelRecord(
     training={"note": "no training: MATLAB-style bicubic interpolation"},
 )
 
-_lock = threading.RLock()
+_lock = threading.RLock()  # guards _records
 _records: dict[str, ModelRecord] = {}
+_build_lock = threading.Lock()  # guards _loaded: one network is built at a time, records stay readable
 _loaded: dict[tuple[str, str, str], object] = {}  # (id, sha256, precision) -> network
 
 
@@ -125,21 +132,43 @@ def _record_from_json(path: Path) -> ModelRecord:
     return ModelRecord(**raw)
 
 
+def _user_record_files() -> list[Path]:
+    """The records in the folders `MODELS_ENV` names: each ``<id>.json`` that has its
+    ``<id>.weights.h5`` beside it, as a `srcodec train` run folder holds them."""
+    files = []
+    for folder in filter(None, os.environ.get(MODELS_ENV, "").split(os.pathsep)):
+        if not Path(folder).is_dir():
+            raise WeightsError(f"{MODELS_ENV} names {folder!r}, which is not a folder")
+        files += [p for p in sorted(Path(folder).glob("*.json")) if p.with_name(p.stem + ".weights.h5").is_file()]
+    return files
+
+
 def _ensure_loaded() -> None:
-    """Read the shipped records, all or none: a broken one raises `WeightsError` naming its file
-    (every time, not only the first)."""
+    """Read the shipped records, then those in the folders `MODELS_ENV` names (as if registered),
+    all or none: a broken one raises `WeightsError` naming its file (every time, not only the
+    first)."""
     with _lock:
         if _records:
             return
-        records = {BICUBIC.id: BICUBIC}
-        for path in sorted(WEIGHTS_DIR.glob("*.json")):
+        records, paths = {BICUBIC.id: BICUBIC}, {}
+        shipped = sorted(WEIGHTS_DIR.glob("*.json"))
+        for path in shipped + _user_record_files():
             try:
                 record = _record_from_json(path)
                 _check_record(record)
-                _check_defaults(record, records.values())
+                if records.get(record.id, record) != record:
+                    raise ArgumentError(f"model id {record.id!r} is already taken by {paths[record.id]}")
+                _check_defaults(record, [r for r in records.values() if _shipped(r) == _shipped(record)])
             except (OSError, ValueError, KeyError, TypeError) as exc:  # ArgumentError is a ValueError
                 raise WeightsError(f"broken zoo record {path}: {exc}") from None
-            records[record.id] = record
+            records[record.id], paths[record.id] = record, path
+        for record in records.values():
+            successor = records.get(record.superseded_by)
+            if record.superseded_by and (successor is None or successor.superseded_by or record.default):
+                raise WeightsError(
+                    f"broken zoo record {paths[record.id]}: superseded_by must name a current "
+                    f"model, and a superseded model cannot be a default; got {record.superseded_by!r}"
+                )
         _records.update(records)
 
 
@@ -211,15 +240,17 @@ def unregister_model(model_id: str) -> None:
         if record is None or _shipped(record):
             raise UnknownModelError(f"no user-registered model {model_id!r}")
         del _records[model_id]
+    with _build_lock:
         for key in [k for k in _loaded if k[0] == model_id]:
             del _loaded[key]
 
 
-def list_models() -> list[ModelRecord]:
-    """All registered models, sorted by id."""
+def list_models(superseded: bool = True) -> list[ModelRecord]:
+    """All registered models, sorted by id; without those a newer model superseded when
+    `superseded` is False (benchmarks' default)."""
     _ensure_loaded()
     with _lock:
-        return [_records[k] for k in sorted(_records)]
+        return [_records[k] for k in sorted(_records) if superseded or not _records[k].superseded_by]
 
 
 def get(model_id: str) -> ModelRecord:
@@ -228,7 +259,10 @@ def get(model_id: str) -> ModelRecord:
     with _lock:
         record = _records.get(model_id)
     if record is None:
-        raise UnknownModelError(f"unknown model {model_id!r}; known: {', '.join(sorted(_records))}")
+        raise UnknownModelError(
+            f"unknown model {model_id!r}; known: {', '.join(sorted(_records))} "
+            f"(models of your own: name their folders in {MODELS_ENV})"
+        )
     return record
 
 
@@ -254,12 +288,16 @@ def load(record: ModelRecord, precision: str = "float32"):
     its weights after checking their SHA-256.
 
     Networks are cached per (id, digest, precision). Raises `WeightsError` on a missing file
-    or a digest mismatch.
+    or a digest mismatch. While one thread builds a network, others still look up records and
+    run the networks already built.
     """
     if record.family == "bicubic":
         return None
     key = (record.id, record.sha256, precision)
-    with _lock:
+    net = _loaded.get(key)  # one dict read: atomic, so the cached path takes no lock
+    if net is not None:
+        return net
+    with _build_lock:
         if key in _loaded:
             return _loaded[key]
         path = Path(record.weights)

@@ -254,6 +254,15 @@ def test_pixel_limit_refuses_before_decoding(small_blob, monkeypatch):
         srcodec.decode(small_blob)
 
 
+def test_pillows_own_pixel_limit_is_a_limit_not_a_corrupt_file(photo, monkeypatch):
+    from PIL import Image
+
+    blob = srcodec.encode(photo, scale=1, quality=60, model="bicubic")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # errors past 2x: as a 180 MP payload would
+    with pytest.raises(LimitError, match="MAX_IMAGE_PIXELS"):
+        srcodec.decode(blob)
+
+
 def test_every_error_is_a_srcodec_error_and_a_builtin():
     assert issubclass(FormatError, ValueError) and issubclass(FormatError, SrcodecError)
     assert issubclass(UnknownModelError, LookupError)
@@ -431,6 +440,23 @@ def test_a_broken_zoo_record_is_named_every_time(tmp_path, monkeypatch):
         srcodec.list_models()
 
 
+def test_a_superseded_model_names_a_current_one(tmp_path, monkeypatch):
+    from srcodec import zoo
+
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(zoo, "_records", {})
+    record = {"family": "srcnn", "scales": [2], "weights": "w.h5", "sha256": "0" * 64}
+    (tmp_path / "new.json").write_text(json.dumps({"id": "m-new", **record, "default": [2]}))
+    (tmp_path / "old.json").write_text(json.dumps({"id": "m-old", **record, "superseded_by": "m-new"}))
+    assert zoo.get("m-old").superseded_by == "m-new" and zoo.resolve("auto", 2).id == "m-new"
+    (tmp_path / "new.json").write_text(json.dumps({"id": "m-new", **record}))
+    for bad in ({"superseded_by": "m-gone"}, {"superseded_by": "m-new", "default": [2]}):
+        monkeypatch.setattr(zoo, "_records", {})
+        (tmp_path / "old.json").write_text(json.dumps({"id": "m-old", **record, **bad}))
+        with pytest.raises(WeightsError, match="old.json.*superseded_by"):
+            srcodec.list_models()
+
+
 def test_auto_can_depend_on_the_jpeg_quality(tiny_model, photo):
     from srcodec import zoo
 
@@ -467,3 +493,24 @@ def test_precision_choices(tiny_model, photo, monkeypatch):
     monkeypatch.setenv("SRCODEC_PRECISION", "fp8")
     with pytest.raises(ArgumentError, match="SRCODEC_PRECISION"):
         srcodec.restore(photo, scale=2, model="tiny-srcnn")
+
+
+def test_a_network_being_built_does_not_stall_other_threads(tiny_model, photo):
+    import threading
+
+    from srcodec import inference, zoo
+
+    zoo.load(tiny_model, inference.resolve_precision())  # the precision decode will ask for
+    blob = srcodec.encode(photo, scale=2, quality=60, model="tiny-srcnn")
+    done = []
+
+    def work():  # record lookups, the bicubic decoder and a network already built
+        zoo.resolve("auto", 2)
+        done.append(srcodec.decode(srcodec.encode(photo, scale=2, quality=60, model="bicubic")).shape)
+        done.append(srcodec.decode(blob).shape)
+
+    with zoo._build_lock:  # as while another thread builds a network
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive() and len(done) == 2

@@ -47,3 +47,39 @@ def test_scores_merge_into_the_record(tmp_path, monkeypatch):
     assert paper.update_scores("m", "codec_psnr", {"b": 3.0, "c": 4.0})
     assert json.loads((tmp_path / "m.json").read_text())["scores"] == {"codec_psnr": {"a": 1.0, "b": 3.0, "c": 4.0}}
     assert not paper.update_scores("bicubic", "codec_psnr", {"a": 0.0})  # not shipped: nothing written
+
+
+def test_papers_path_of_an_identity_network_is_the_papers_bicubic(tmp_path, photo):
+    # A VDSR whose last layer is zero returns its (bicubic) input: by the papers' code path it
+    # must score exactly the papers' bicubic; through srcodec it pays the uint8 roundings.
+    from srcodec import nets
+
+    config = {"scale": 2, "depth": 3, "filters": 4}
+    net = nets.build("vdsr", config)
+    net.tail.set_weights([np.zeros_like(w) for w in net.tail.get_weights()])
+    net.save_weights(tmp_path / "identity.weights.h5")
+    srcodec.register_model("identity-vdsr", tmp_path / "identity.weights.h5", family="vdsr", scales=[2, 3], config=config)
+    try:
+        for scale in (2, 3):
+            exact = paper.bicubic_y_psnr(photo, scale)
+            assert paper.model_y_psnr(photo, scale, "identity-vdsr") == exact
+            assert paper.model_y_psnr(photo, scale, "bicubic") == exact
+            assert abs(paper.restore_y_psnr(photo, scale, "identity-vdsr") - exact) < 0.2
+    finally:
+        srcodec.unregister_model("identity-vdsr")
+
+
+def test_paper_table_prints_both_paths_beside_the_papers(tmp_path, photo, tiny_model, capsys):
+    from PIL import Image
+
+    (tmp_path / "set5").mkdir()
+    Image.fromarray(photo).save(tmp_path / "set5" / "a.png")
+    assert paper.main(["--data", str(tmp_path), "--sets", "set5", "--scales", "2", "--models", "tiny-srcnn"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    bicubic, tiny = lines[1].split(), lines[2].split()  # set x model Y-PSNR paper diff via-restore
+    assert bicubic[:3] == ["set5", "2", "bicubic"] and bicubic[-3] == "33.66" and bicubic[-1] == "-"
+    assert tiny[:3] == ["set5", "2", "tiny-srcnn"] and tiny[4] == "36.66"  # SRCNN's x2 in the papers
+    for row in (bicubic, tiny):
+        assert abs(float(row[-2]) - (float(row[-4]) - float(row[-3]))) < 0.011  # diff = ours - paper
+    assert float(tiny[3]) == round(paper.model_y_psnr(photo, 2, "tiny-srcnn"), 2)
+    assert float(tiny[6]) == round(paper.restore_y_psnr(photo, 2, "tiny-srcnn"), 2)

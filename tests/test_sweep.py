@@ -93,6 +93,19 @@ def test_the_report_shows_each_family_at_its_best_curve():
     assert report.best_per_family(bd, models) == [("a-clean", 3), ("bicubic", 1)]  # b: no BD-rate, left out
 
 
+def test_the_report_names_the_models_left_out_and_their_successors(monkeypatch):
+    from benchmarks import report
+    from srcodec import zoo
+
+    records = [zoo.ModelRecord("v-new", "vdsr", (2,)), zoo.ModelRecord("v-old", "vdsr", (2,), superseded_by="v-new"),
+               zoo.ModelRecord("s-one", "srcnn", (3,))]
+    monkeypatch.setattr(zoo, "_records", {r.id: r for r in records})
+    assert [r.id for r in zoo.list_models(superseded=False)] == ["s-one", "v-new"]
+    families = report.summarise([], {"v-new": "vdsr"})["families"]
+    assert families["vdsr"] == ["v-new", "v-old (not in this sweep: superseded by v-new)"]
+    assert families["srcnn"] == ["s-one (not in this sweep)"] and families["srgan"] is None
+
+
 def test_a_failing_image_does_not_lose_the_others(tmp_path, two_images, monkeypatch):
     units = sweep.plan(cli.collect([str(two_images)]), ["jpeg"], [], quick=True)
     results = sweep.ResultsFile(tmp_path / "results.jsonl")

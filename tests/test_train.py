@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -139,3 +140,22 @@ def test_init_starts_from_a_zoo_model(data, tmp_path):
                         tmp_path / "c", log=lambda m: None)
     finally:
         srcodec.unregister_model("tiny-vdsr")
+
+
+def test_a_run_folder_in_srcodec_models_decodes_from_the_command_line(data, tmp_path, monkeypatch, capsys):
+    from srcodec import cli, zoo
+
+    run = tmp_path / "run"
+    train.train(tiny_config(model_id="tiny-run", steps=2, val_every=2), data, run, log=lambda m: None)
+    monkeypatch.setenv(zoo.MODELS_ENV, f"{tmp_path / 'empty'}{os.pathsep}{run}")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(zoo, "_records", {})  # the zoo is read afresh, with the env var
+    coded, restored = tmp_path / "a.jpg", tmp_path / "a.png"
+    assert cli.main(["encode", str(data / "va" / "0.png"), "-s", "2", "-m", "tiny-run", "-o", str(coded)]) == 0
+    assert cli.main(["decode", str(coded), "-o", str(restored)]) == 0
+    assert Image.open(restored).size == Image.open(data / "va" / "0.png").size
+    assert cli.main(["models"]) == 0 and "tiny-run" in capsys.readouterr().out
+    monkeypatch.setenv(zoo.MODELS_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setattr(zoo, "_records", {})
+    with pytest.raises(srcodec.WeightsError, match="nowhere"):
+        srcodec.list_models()
