@@ -48,6 +48,15 @@ def test_srcnn_x3_beats_bicubic_on_clean_input(crop):
     assert _clean_gain("srcnn-y-x3-clean", crop, 3) > 0.8
 
 
+@pytest.mark.skipif("vdsr-y-clean-v2" not in SHIPPED, reason="model not shipped")
+@pytest.mark.parametrize(("scale", "measured"), [(2, 3.65), (3, 2.51), (4, 2.33)])
+def test_vdsr_clean_v2_beats_bicubic_and_the_model_it_supersedes(crop, scale, measured):
+    gain = _clean_gain("vdsr-y-clean-v2", crop, scale)
+    assert gain > measured - 0.2  # dB Y-PSNR on this crop, measured when the model shipped
+    assert zoo.get("vdsr-y-clean").superseded_by == "vdsr-y-clean-v2"
+    assert gain > _clean_gain("vdsr-y-clean", crop, scale) + 0.3  # measured +0.5..+0.8
+
+
 @pytest.mark.parametrize(("model_id", "measured"), [("vdsr-y-codec", 0.53), ("vdsr-y-x2-codec", 0.91)])
 def test_codec_aware_vdsr_beats_the_bicubic_decoder_on_real_files(crop, model_id, measured):
     from benchmarks.codec_table import decode_as
