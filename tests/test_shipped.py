@@ -74,6 +74,16 @@ def test_the_x2_specialist_is_the_default_at_x2(crop):
     assert srcodec.inspect(srcodec.encode(crop, scale=3)).model == "vdsr-y-codec"
 
 
+@pytest.mark.skipif("vdsr-y-x1-codec-v2" not in SHIPPED, reason="model not shipped")
+@pytest.mark.parametrize(("quality", "measured"), [(10, 1.44), (40, 1.80), (90, 0.42)])
+def test_the_scale_1_default_cleans_up_plain_jpeg(crop, quality, measured):
+    blob = srcodec.encode(crop, scale=1, quality=quality)
+    assert srcodec.inspect(blob).model == "vdsr-y-x1-codec-v2"
+    plain = srcodec.decode(srcodec.encode(crop, scale=1, quality=quality, model="bicubic"))
+    gain = metrics.psnr_y(crop, srcodec.decode(blob)) - metrics.psnr_y(crop, plain)
+    assert gain > measured - 0.2  # dB Y-PSNR on this crop, measured when the model shipped
+
+
 def test_each_scale_has_at_most_one_default_model():
     claimed = [s for r in srcodec.list_models() for s in r.default]
     assert len(claimed) == len(set(claimed)), "model='auto' would depend on id order"
