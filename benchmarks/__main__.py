@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import report, sweep
+from benchmarks import CURRENT_MODELS_HELP, current_models, report, sweep
 from srcodec import demo, images
 
 
@@ -48,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="8 qualities a curve (instead of 10-11), srcodec at scales 1 and 2 only")
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
-    parser.add_argument("--models", nargs="*", default=None, help="zoo models for srcodec (default: every model not superseded by a newer one)")
+    parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({CURRENT_MODELS_HELP})")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     args = parser.parse_args(argv)
 
     try:
         images = collect(args.images)
-        models = args.models if args.models is not None else [r.id for r in srcodec.list_models(superseded=False)]
+        models = args.models if args.models is not None else current_models()
         families = {m: srcodec.zoo.get(m).family for m in models}
     except (FileNotFoundError, srcodec.SrcodecError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import srcodec
+from benchmarks import CURRENT_MODELS_HELP, current_models
 from benchmarks.paper import DEFAULT_DATA, load_set, update_scores
 from srcodec import container, metrics, zoo
 
@@ -61,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.codec_table", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--set", default="bsd100")
-    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models(superseded=False)],
-                        help="zoo models (default: every model not superseded by a newer one)")
+    parser.add_argument("--models", nargs="+", default=current_models(), help=CURRENT_MODELS_HELP)
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
     parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])

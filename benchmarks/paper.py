@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import srcodec
+from benchmarks import CURRENT_MODELS_HELP, current_models
 from srcodec import inference, metrics, nets, resample, zoo
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -54,28 +55,29 @@ def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
     return image[: image.shape[0] // scale * scale, : image.shape[1] // scale * scale]
 
 
-def bicubic_y_psnr(hr: np.ndarray, scale: int) -> float:
-    """The papers' bicubic baseline exactly as their MATLAB code computes it (Y in float)."""
+def _papers_path(hr: np.ndarray, scale: int, net=None) -> float:
+    """Y-PSNR as the papers' MATLAB code computes it (see the module docstring); `net` restores
+    the bicubic-upsampled Y (None: bicubic itself)."""
     hr = modcrop(hr, scale)
     y = metrics.luma(hr)
-    lr = resample.imresize(y / 255.0, 1.0 / scale)
-    up = resample.to_uint8(resample.imresize(lr, scale) * 255.0)
-    return metrics.psnr_y(y, up, crop=scale)
+    up = resample.imresize(resample.imresize(y / 255.0, 1.0 / scale), scale)
+    if net is not None:
+        up = inference.run_net(net, up[..., None].astype(np.float32))[..., 0]
+    return metrics.psnr_y(y, resample.to_uint8(up * 255.0), crop=scale)
+
+
+def bicubic_y_psnr(hr: np.ndarray, scale: int) -> float:
+    """The papers' bicubic baseline exactly as their MATLAB code computes it (Y in float)."""
+    return _papers_path(hr, scale)
 
 
 def model_y_psnr(hr: np.ndarray, scale: int, model: str) -> float | None:
     """Y-PSNR of `model` by the papers' code path (see the module docstring); None for a model
     that does not restore luma from a bicubic-upsampled image, which that path cannot run."""
     record = zoo.get(model)
-    if record.family == "bicubic":
-        return bicubic_y_psnr(hr, scale)
-    if record.colour != "y" or not nets.family(record.family).UPSAMPLED_INPUT:
+    if record.family != "bicubic" and (record.colour != "y" or not nets.family(record.family).UPSAMPLED_INPUT):
         return None
-    hr = modcrop(hr, scale)
-    y = metrics.luma(hr)
-    up = resample.imresize(resample.imresize(y / 255.0, 1.0 / scale), scale)
-    out = inference.run_net(zoo.load(record, "float32"), up[..., None].astype(np.float32))[..., 0]
-    return metrics.psnr_y(y, resample.to_uint8(out * 255.0), crop=scale)
+    return _papers_path(hr, scale, zoo.load(record, "float32"))  # bicubic: no network
 
 
 def restore_y_psnr(hr: np.ndarray, scale: int, model: str) -> float:
@@ -129,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"folder holding the sets (default {DEFAULT_DATA})")
     parser.add_argument("--sets", nargs="+", default=["set5", "set14", "bsd100"])
     parser.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], choices=[2, 3, 4])
-    parser.add_argument("--models", nargs="+", default=[r.id for r in srcodec.list_models(superseded=False)],
-                        help="zoo models (default: every model not superseded by a newer one)")
+    parser.add_argument("--models", nargs="+", default=current_models(), help=CURRENT_MODELS_HELP)
     parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     missing = [s for s in args.sets if not (args.data / s).is_dir()]

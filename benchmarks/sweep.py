@@ -282,7 +282,7 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
             )
     elif header and results.path.exists():
         results.path.unlink()  # a header and no rows: start afresh, under this run's header
-    results.start(header if rows else current)
+    results.start(current)  # writes the header only into an empty file
     done = {row_key(r) for r in rows}
     todo = [u for u in units if u.key not in done]
     by_image: dict[str, list[Unit]] = {}

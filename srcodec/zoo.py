@@ -151,8 +151,7 @@ def _ensure_loaded() -> None:
         if _records:
             return
         records, paths = {BICUBIC.id: BICUBIC}, {}
-        shipped = sorted(WEIGHTS_DIR.glob("*.json"))
-        for path in shipped + _user_record_files():
+        for path in sorted(WEIGHTS_DIR.glob("*.json")) + _user_record_files():
             try:
                 record = _record_from_json(path)
                 _check_record(record)
