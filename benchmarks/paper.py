@@ -75,7 +75,7 @@ def model_y_psnr(hr: np.ndarray, scale: int, model: str) -> float | None:
     """Y-PSNR of `model` by the papers' code path (see the module docstring); None for a model
     that does not restore luma from a bicubic-upsampled image, which that path cannot run."""
     record = zoo.get(model)
-    if record.family != "bicubic" and (record.colour != "y" or not nets.family(record.family).UPSAMPLED_INPUT):
+    if record.family != "bicubic" and (record.colour != "y" or nets.facts(record.family).input_space != "upsampled"):
         return None
     return _papers_path(hr, scale, zoo.load(record, "float32"))  # bicubic: no network
 

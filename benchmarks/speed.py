@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         if record.family == "bicubic":
             flops = 0.0
         else:
-            module = nets.family(record.family)
             # Y networks run on the upsampled image: FLOPs per output pixel as counted.
-            flops = conv_flops_per_pixel(zoo.load(record)) / (1 if module.UPSAMPLED_INPUT else scale**2)
+            upsampled = nets.facts(record.family).input_space == "upsampled"
+            flops = conv_flops_per_pixel(zoo.load(record)) / (1 if upsampled else scale**2)
         gflops = flops * megapixels * 1e6 / seconds / 1e9
         share = f"{gflops / peak:6.0%}" if flops else "     -"
         print(f"{model:<20} {precision:<9} {scale:>5} {megapixels / seconds:8.2f} {seconds / megapixels:7.2f} "

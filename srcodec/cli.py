@@ -175,6 +175,8 @@ def cmd_models(args) -> int:
         if r.superseded_by:
             default = f"(superseded by {r.superseded_by})"
         print(f"{r.id:<20} {r.family:<10} {r.colour:<6} {scales:<16} {default}")
+    for why in zoo.broken_records().values():
+        print(f"srcodec: warning: {why}", file=sys.stderr)
     return 0
 
 

@@ -80,7 +80,7 @@ def run_net(net, x: np.ndarray) -> np.ndarray:
     return np.asarray(net.predict_on_batch(x[None]), dtype=np.float32)[0]
 
 
-def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, module, chroma_radius: int) -> np.ndarray:
+def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, upsampled: bool, chroma_radius: int) -> np.ndarray:
     """Restore one (small) uint8 image; see `super_resolve`."""
     if net is None:
         return resample.to_uint8(resample.upsample(lr, scale))
@@ -94,7 +94,7 @@ def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, module, c
             up = resample.refine_chroma(up, chroma_radius)
         return resample.to_uint8(resample.ycbcr_to_rgb(up))
     rgb = resample.as_rgb(lr)
-    x = resample.upsample(rgb, scale) if module.UPSAMPLED_INPUT else rgb.astype(np.float32)
+    x = resample.upsample(rgb, scale) if upsampled else rgb.astype(np.float32)
     out = run_net(net, x / 255.0) * 255.0
     if lr.ndim == 2:
         return resample.to_uint8(resample.rgb_to_ycbcr(out)[..., 0])
@@ -118,14 +118,14 @@ def super_resolve(
     output tile side in pixels; `precision` one of PRECISIONS.
     """
     precision = resolve_precision(precision)
-    net = module = None
+    net, upsampled = None, True
     reach = BICUBIC_REACH
     if record.family == "bicubic" or record.colour != "y" or lr.ndim == 2:
         chroma_radius = 0
     if record.family != "bicubic":
-        net, module = zoo.load(record, precision), nets.family(record.family)
-        radius = net.receptive_field // 2
-        reach += math.ceil(radius / scale) if module.UPSAMPLED_INPUT else radius
+        net, upsampled = zoo.load(record, precision), nets.facts(record.family).input_space == "upsampled"
+        radius = net.receptive_field // 2  # in the network's input pixels
+        reach += math.ceil(radius / scale) if upsampled else radius
     reach += math.ceil(2 * chroma_radius / scale)  # the filter's reach: 2 radii of output pixels
     h, w = lr.shape[:2]
     s = scale
@@ -136,7 +136,7 @@ def super_resolve(
             bottom, right = min(top + step, h), min(left + step, w)
             t0, l0 = max(top - reach, 0), max(left - reach, 0)
             t1, l1 = min(bottom + reach, h), min(right + reach, w)
-            restored = _restore(lr[t0:t1, l0:l1], s, record, net, module, chroma_radius)
+            restored = _restore(lr[t0:t1, l0:l1], s, record, net, upsampled, chroma_radius)
             out[top * s : bottom * s, left * s : right * s] = restored[
                 (top - t0) * s : (bottom - t0) * s, (left - l0) * s : (right - l0) * s
             ]

@@ -277,7 +277,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     # The outer model stays float32 so the global residual and the loss are computed in full
     # precision; its convolutions compute in config.precision (possibly bfloat16).
     net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32", layer_dtype=config.precision)
-    net.build((None, None, None, 1))
+    net.build((None, None, None, nets.facts(config.family).channels))
     net.compile(optimizer=_optimizer(config), loss="mean_squared_error")
     state_path = out / "state.json"
     if state_path.exists():
@@ -322,7 +322,6 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         "id": config.model_id,
         "family": config.family,
         "scales": list(config.scales),
-        "colour": module.COLOUR,
         "config": net.get_config(),
         "weights": weights.name,
         "sha256": sha256_file(weights),

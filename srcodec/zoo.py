@@ -6,6 +6,10 @@ decoder has no weights. Users add their own with `register_model`, or by naming 
 such pairs (e.g. `srcodec train` run folders) in ``SRCODEC_MODELS``, which also reaches the
 command line.
 
+Records are checked when read (types, ranges, the family's config options and parameter budget,
+weights beside the record): a broken one is listed by `broken_records` and fails only the files
+that name it, never the others.
+
 An id names exact weights forever: new weights get a new id. When they improve on a shipped
 model of the same purpose, the old record names its successor in ``superseded_by`` and stays, so
 that files naming it still decode; benchmarks sweep only the models nobody superseded.
@@ -26,7 +30,8 @@ from srcodec.errors import ArgumentError, UnknownModelError, WeightsError
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 MODELS_ENV = "SRCODEC_MODELS"  # folders (os.pathsep between them) of models of one's own, read with the zoo
-COLOURS = ("y", "rgb")
+OBJECTIVES = ("distortion", "perception")  # "auto" defaults are distortion models only
+MAX_RECORD_BYTES = 1 << 20  # a record file larger than this is refused unread
 
 
 @dataclass(frozen=True)
@@ -36,16 +41,30 @@ class ModelRecord:
     id: str
     family: str  # "bicubic" or a module of srcodec.nets
     scales: tuple[int, ...]
-    colour: str = "rgb"
     config: dict = field(default_factory=dict)
     weights: Path | None = None
     sha256: str | None = None
+    objective: str = "distortion"  # what training minimised: "distortion" (MSE/L1) or "perception"
     default: tuple[int, ...] = ()  # the scales at which model="auto" picks this model
     default_qualities: tuple[int, int] = (1, 100)  # ... when encoding at a quality in this range
-    sampled: bool = False  # decoding draws samples: the header carries seed and temperature
     superseded_by: str | None = None  # a better model for the same job; this one stays to decode old files
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
+    shipped: bool = field(default=False, compare=False)  # read from the package's weights folder
+
+    @property
+    def colour(self) -> str:
+        """"y" or "rgb", from the family table (bicubic: "rgb")."""
+        from srcodec import nets
+
+        return "rgb" if self.family == "bicubic" else nets.facts(self.family).colour
+
+    @property
+    def sampled(self) -> bool:
+        """Decoding draws samples: the header carries seed and temperature."""
+        from srcodec import nets
+
+        return self.family != "bicubic" and nets.facts(self.family).sampled
 
     @property
     def digest(self) -> bytes | None:
@@ -55,7 +74,7 @@ class ModelRecord:
     def summary(self) -> dict:
         """A JSON-ready dict of the record (paths as strings)."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["scales"] = list(self.scales)
+        out.update(colour=self.colour, sampled=self.sampled, scales=list(self.scales))
         out["weights"] = str(self.weights) if self.weights else None
         return out
 
@@ -64,12 +83,14 @@ BICUBIC = ModelRecord(
     id="bicubic",
     family="bicubic",
     scales=tuple(range(1, MAX_SCALE + 1)),
-    colour="rgb",
     training={"note": "no training: MATLAB-style bicubic interpolation"},
+    shipped=True,
 )
 
-_lock = threading.RLock()  # guards _records
+_lock = threading.RLock()  # guards _records and _broken
 _records: dict[str, ModelRecord] = {}
+_broken: dict[str, str] = {}  # record file -> why it was refused
+_broken_ids: dict[str, str] = {}  # model id (or the file's stem) -> why its record was refused
 _build_lock = threading.Lock()  # guards _loaded: one network is built at a time, records stay readable
 _loaded: dict[tuple[str, str, str], object] = {}  # (id, sha256, precision) -> network
 
@@ -82,31 +103,49 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _is_int(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def _check_record(record: ModelRecord) -> None:
-    """Raise `ArgumentError` for a record that could not decode anything."""
+    """Raise `ArgumentError` for a record that could not decode anything, naming the field:
+    types and ranges of every field, the family's config options and parameter budget (see
+    `srcodec.nets`), without building a network."""
     from srcodec import nets
 
     if not isinstance(record.id, str) or not MODEL_ID.fullmatch(record.id):
         raise ArgumentError(f"model id must match {MODEL_ID.pattern}, got {record.id!r}")
-    if record.family != "bicubic" and record.family not in nets.FAMILIES:
-        raise ArgumentError(f"family must be 'bicubic' or one of {nets.FAMILIES}, got {record.family!r}")
-    if not record.scales or any(not 1 <= s <= MAX_SCALE for s in record.scales):
+    if record.family not in nets.FAMILIES:  # "bicubic" is the built-in record alone
+        raise ArgumentError(f"family must be one of {nets.FAMILIES}, got {record.family!r}")
+    for name in ("scales", "default", "default_qualities"):
+        if not isinstance(getattr(record, name), tuple):
+            raise ArgumentError(f"{name} must be a list of integers, got {getattr(record, name)!r}")
+    if not record.scales or not all(_is_int(s, 1, MAX_SCALE) for s in record.scales):
         raise ArgumentError(f"scales must be a non-empty subset of 1..{MAX_SCALE}, got {record.scales}")
     if not set(record.default) <= set(record.scales):
         raise ArgumentError(f"default scales {record.default} must be among the model's scales {record.scales}")
-    low, high = record.default_qualities
-    if not 1 <= low <= high <= 100:
-        raise ArgumentError(f"default_qualities must be 1 <= low <= high <= 100, got {record.default_qualities}")
-    if record.colour not in COLOURS:
-        raise ArgumentError(f"colour must be one of {COLOURS}, got {record.colour!r}")
-    if record.family == "bicubic":
-        return
-    if record.weights is None or not isinstance(record.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", record.sha256):
+    qualities = record.default_qualities
+    if len(qualities) != 2 or not all(_is_int(q, 1, 100) for q in qualities) or qualities[0] > qualities[1]:
+        raise ArgumentError(f"default_qualities must be [low, high] with 1 <= low <= high <= 100, got {qualities}")
+    if record.objective not in OBJECTIVES:
+        raise ArgumentError(f"objective must be one of {OBJECTIVES}, got {record.objective!r}")
+    if record.default and record.objective != "distortion":
+        raise ArgumentError(f"only distortion models can be a default; {record.id!r} is a {record.objective} model")
+    if record.superseded_by is not None and not isinstance(record.superseded_by, str):
+        raise ArgumentError(f"superseded_by must be a model id, got {record.superseded_by!r}")
+    for name in ("training", "scores"):
+        if not isinstance(getattr(record, name), dict):
+            raise ArgumentError(f"{name} must be a JSON object, got {getattr(record, name)!r}")
+    try:
+        nets.facts(record.family).check_config(record.config)
+    except ValueError as exc:
+        raise ArgumentError(f"model {record.id!r}: {exc}") from None
+    if not isinstance(record.weights, Path) or not isinstance(record.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", record.sha256):
         raise ArgumentError(f"model {record.id!r} needs a weights file and its sha256 (64 hex digits), got {record.sha256!r}")
 
 
 def _shipped(record: ModelRecord) -> bool:
-    return record.family == "bicubic" or (record.weights is not None and record.weights.parent == WEIGHTS_DIR)
+    return record.family == "bicubic" or record.shipped
 
 
 def _check_defaults(record: ModelRecord, records) -> None:
@@ -123,52 +162,98 @@ def _check_defaults(record: ModelRecord, records) -> None:
             )
 
 
-def _record_from_json(path: Path) -> ModelRecord:
-    raw = json.loads(path.read_text())
-    raw["scales"] = tuple(raw["scales"])
-    raw["default"] = tuple(raw.get("default") or ())
-    raw["default_qualities"] = tuple(raw.get("default_qualities") or (1, 100))
-    raw["weights"] = path.parent / raw["weights"]
-    return ModelRecord(**raw)
+def _record_from_json(path: Path, shipped: bool) -> ModelRecord:
+    """The record in `path`; its weights must be a file name in the same folder."""
+    with open(path, "rb") as f:
+        text = f.read(MAX_RECORD_BYTES + 1)
+    if len(text) > MAX_RECORD_BYTES:
+        raise ArgumentError(f"record is larger than {MAX_RECORD_BYTES} bytes")
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ArgumentError("record must be a JSON object")
+    unknown = sorted(set(raw) - set(ModelRecord.__dataclass_fields__) - {"colour", "sampled", "shipped"})
+    if unknown:
+        raise ArgumentError(f"unknown record fields {unknown}")
+    for key in ("scales", "default", "default_qualities"):
+        if isinstance(raw.get(key), list):
+            raw[key] = tuple(raw[key])
+    raw.setdefault("default_qualities", (1, 100))
+    weights = raw.get("weights")
+    if weights is not None:
+        if not isinstance(weights, str) or not weights.endswith(".weights.h5") or Path(weights).name != weights:
+            raise ArgumentError(f"weights must name a .weights.h5 file beside the record, got {weights!r}")
+        raw["weights"] = path.parent / weights
+    derived = {k: raw.pop(k) for k in ("colour", "sampled") if k in raw}
+    raw.pop("shipped", None)
+    record = ModelRecord(**raw, shipped=shipped)
+    _check_record(record)
+    for key, value in derived.items():  # written by older versions; must agree with the family table
+        if value != getattr(record, key):
+            raise ArgumentError(f"{key} {value!r} contradicts family {record.family!r} ({getattr(record, key)!r})")
+    return record
 
 
-def _user_record_files() -> list[Path]:
+def _user_record_files(broken: dict) -> list[Path]:
     """The records in the folders `MODELS_ENV` names: each ``<id>.json`` that has its
-    ``<id>.weights.h5`` beside it, as a `srcodec train` run folder holds them."""
+    ``<id>.weights.h5`` beside it, as a `srcodec train` run folder holds them. A name that is
+    not a folder goes into `broken`."""
     files = []
     for folder in filter(None, os.environ.get(MODELS_ENV, "").split(os.pathsep)):
         if not Path(folder).is_dir():
-            raise WeightsError(f"{MODELS_ENV} names {folder!r}, which is not a folder")
+            broken[Path(folder)] = f"{MODELS_ENV} names {folder!r}, which is not a folder"
+            continue
         files += [p for p in sorted(Path(folder).glob("*.json")) if p.with_name(p.stem + ".weights.h5").is_file()]
     return files
 
 
 def _ensure_loaded() -> None:
-    """Read the shipped records, then those in the folders `MODELS_ENV` names (as if registered),
-    all or none: a broken one raises `WeightsError` naming its file (every time, not only the
-    first)."""
+    """Read the shipped records, then those in the folders `MODELS_ENV` names (as if
+    registered). A broken record is set aside with the reason (`broken_records`); only the
+    files naming it fail, with `WeightsError`."""
     with _lock:
         if _records:
             return
-        records, paths = {BICUBIC.id: BICUBIC}, {}
-        for path in sorted(WEIGHTS_DIR.glob("*.json")) + _user_record_files():
+        records, paths, broken = {BICUBIC.id: BICUBIC}, {}, {}
+        shipped_files = sorted(WEIGHTS_DIR.glob("*.json"))
+        for path in shipped_files + _user_record_files(broken):
             try:
-                record = _record_from_json(path)
-                _check_record(record)
-                if records.get(record.id, record) != record:
+                record = _record_from_json(path, shipped=path in shipped_files)
+                if record.id in records:
                     raise ArgumentError(f"model id {record.id!r} is already taken by {paths[record.id]}")
                 _check_defaults(record, [r for r in records.values() if _shipped(r) == _shipped(record)])
             except (OSError, ValueError, KeyError, TypeError) as exc:  # ArgumentError is a ValueError
-                raise WeightsError(f"broken zoo record {path}: {exc}") from None
+                broken[path] = f"broken zoo record {path}: {exc}"
+                continue
             records[record.id], paths[record.id] = record, path
-        for record in records.values():
+        for record in list(records.values()):
             successor = records.get(record.superseded_by)
             if record.superseded_by and (successor is None or successor.superseded_by or record.default):
-                raise WeightsError(
+                broken[paths[record.id]] = (
                     f"broken zoo record {paths[record.id]}: superseded_by must name a current "
                     f"model, and a superseded model cannot be a default; got {record.superseded_by!r}"
                 )
+                del records[record.id]
         _records.update(records)
+        _broken.update({str(path): why for path, why in broken.items()})
+        for path, why in broken.items():
+            if path.suffix == ".json":
+                _broken_ids.setdefault(_record_id(path), why)
+
+
+def _record_id(path: Path) -> str:
+    """The id a record file claims (its file name's stem when the id cannot be read)."""
+    try:
+        claimed = json.loads(path.read_bytes()[:MAX_RECORD_BYTES]).get("id")
+    except (OSError, ValueError, AttributeError):
+        claimed = None
+    return claimed if isinstance(claimed, str) else path.stem
+
+
+def broken_records() -> dict[str, str]:
+    """Record files that were refused, and why (their models decode nothing)."""
+    _ensure_loaded()
+    with _lock:
+        return dict(_broken)
 
 
 def register_model(
@@ -177,9 +262,9 @@ def register_model(
     *,
     family: str,
     scales,
-    colour: str | None = None,
     config: dict | None = None,
     sha256: str | None = None,
+    objective: str = "distortion",
     default=(),
     default_qualities=(1, 100),
     training: dict | None = None,
@@ -188,45 +273,47 @@ def register_model(
     """Add a model of your own; files naming `model_id` then decode with it.
 
     `sha256` pins the weights (the file is checked against it on load); when omitted, the
-    file's current digest is taken. `default` lists the scales at which ``model="auto"``
-    picks it, in preference to the shipped default, for JPEG qualities in `default_qualities`.
-    Raises `ArgumentError` for a bad record (the network is built once from `config` to check
-    it), an id already registered differently, or a default that another registered model
-    already has at an overlapping quality; `WeightsError` when the file is missing.
+    file's current digest is taken. `objective` is "distortion" (trained on a pixel loss) or
+    "perception". `default` lists the scales at which ``model="auto"`` picks it, in preference
+    to the shipped default, for JPEG qualities in `default_qualities` (distortion models only).
+    Raises `ArgumentError` for a bad record (the config is checked against the family table,
+    then the network is built once), an id already registered differently, or a default that
+    another registered model already has at an overlapping quality; `WeightsError` when the
+    file is missing or not a regular file.
     """
     from srcodec import nets
 
     path = Path(weights)
     if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
-    if colour is None:
-        colour = nets.family(family).COLOUR if family in nets.FAMILIES else "rgb"
-    record = ModelRecord(
-        id=model_id,
-        family=family,
-        scales=tuple(int(s) for s in scales),
-        colour=colour,
-        config=dict(config or {}),
-        weights=path.resolve(),
-        sha256=(sha256 or sha256_file(path)).lower(),
-        default=tuple(int(s) for s in default),
-        default_qualities=tuple(int(q) for q in default_qualities),
-        training=dict(training or {}),
-        scores=dict(scores or {}),
-    )
-    _check_record(record)
-    expected = nets.family(family).COLOUR  # imports Keras: only here, never on the bicubic path
-    if record.colour != expected:
-        raise ArgumentError(f"family {family!r} restores {expected!r}, not {record.colour!r}")
+        raise WeightsError(f"weights file not found (or not a regular file): {path}")
     try:
-        nets.build(family, record.config)
+        record = ModelRecord(
+            id=model_id,
+            family=family,
+            scales=tuple(scales),
+            config=dict(config or {}),
+            weights=path.resolve(),
+            sha256=(sha256 or sha256_file(path)).lower(),
+            objective=objective,
+            default=tuple(default),
+            default_qualities=tuple(default_qualities),
+            training=dict(training or {}),
+            scores=dict(scores or {}),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ArgumentError(f"cannot make a model record of these arguments: {exc}") from None
+    _check_record(record)
+    try:
+        nets.build(family, record.config)  # imports Keras: only here, never on the bicubic path
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"config {record.config} does not build a {family} network: {exc}") from None
     with _lock:
         _ensure_loaded()
         old = _records.get(model_id)
-        if old is not None and old != record:
-            raise ArgumentError(f"model id {model_id!r} is already registered differently; ids name exact models")
+        if old is not None:
+            if old != record:
+                raise ArgumentError(f"model id {model_id!r} is already registered differently; ids name exact models")
+            return old
         _check_defaults(record, [r for r in _records.values() if not _shipped(r)])  # over shipped ones: wins
         _records[model_id] = record
     return record
@@ -256,7 +343,9 @@ def get(model_id: str) -> ModelRecord:
     """The record of `model_id`; raises `UnknownModelError`."""
     _ensure_loaded()
     with _lock:
-        record = _records.get(model_id)
+        record, broken = _records.get(model_id), _broken_ids.get(model_id)
+    if record is None and broken:
+        raise WeightsError(broken)
     if record is None:
         raise UnknownModelError(
             f"unknown model {model_id!r}; known: {', '.join(sorted(_records))} "

@@ -394,10 +394,12 @@ def test_register_validates_the_record(tmp_path, tiny_model):
     path = tiny_model.weights
     with pytest.raises(ArgumentError, match="sha256"):
         srcodec.register_model("m2", path, family="srcnn", scales=[2], sha256="abc")
-    with pytest.raises(ArgumentError, match="restores"):
-        srcodec.register_model("m2", path, family="srcnn", scales=[2], colour="rgb")
-    with pytest.raises(ArgumentError, match="does not build"):
+    with pytest.raises(ArgumentError, match=r"family must be one of \('srcnn'"):
+        srcodec.register_model("m2", path, family="bicubic", scales=[2])
+    with pytest.raises(ArgumentError, match=r"srcnn config takes \['filters', 'kernels', 'scale'\], not \['bogus'\]"):
         srcodec.register_model("m2", path, family="srcnn", scales=[2], config={"bogus": 1})
+    with pytest.raises(ArgumentError, match=r"'filters' takes integers in 1\.\.256, got \[4, 1000000000\]"):
+        srcodec.register_model("m2", path, family="srcnn", scales=[2], config={"filters": [4, 10**9]})
     with pytest.raises(ArgumentError, match="already registered"):
         srcodec.register_model("tiny-srcnn", path, family="srcnn", scales=[2], config=tiny_model.config)
 
@@ -424,37 +426,47 @@ def test_auto_picks_the_default_model_per_scale(tmp_path, tiny_model):
         srcodec.unregister_model("zz-default")
 
 
-def test_a_broken_zoo_record_is_named_every_time(tmp_path, monkeypatch):
+def fresh_zoo(monkeypatch, folder):
+    """The zoo as if `folder` were the package's weights folder, read afresh."""
     from srcodec import zoo
 
-    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(zoo, "_records", {})
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
+    for name in ("_records", "_broken", "_broken_ids"):
+        monkeypatch.setattr(zoo, name, {})
+    return zoo
+
+
+def test_a_broken_zoo_record_fails_only_the_files_naming_it(tmp_path, monkeypatch, photo):
+    zoo = fresh_zoo(monkeypatch, tmp_path)
     (tmp_path / "bad.json").write_text('{"id": "bad"}')
-    for _ in range(2):  # not a half-loaded zoo the second time
+    for _ in range(2):  # named every time, not only the first
         with pytest.raises(WeightsError, match="bad.json"):
-            srcodec.list_models()
-    record = {"family": "srcnn", "scales": [2], "weights": "w.h5", "sha256": "0" * 64, "default": [2]}
+            zoo.get("bad")
+    assert [r.id for r in srcodec.list_models()] == ["bicubic"]
+    assert list(zoo.broken_records()) == [str(tmp_path / "bad.json")]
+    assert srcodec.decode(srcodec.encode(photo, model="bicubic")).shape == photo.shape  # the rest works
+    record = {"family": "srcnn", "scales": [2], "weights": "w.weights.h5", "sha256": "0" * 64, "default": [2]}
     (tmp_path / "bad.json").write_text(json.dumps({"id": "m-one", **record}))
     (tmp_path / "two.json").write_text(json.dumps({"id": "m-two", **record}))
-    with pytest.raises(WeightsError, match="would be the default at scale 2"):
-        srcodec.list_models()
+    zoo = fresh_zoo(monkeypatch, tmp_path)
+    assert [r.id for r in srcodec.list_models()] == ["bicubic", "m-one"]
+    with pytest.raises(WeightsError, match="two.json.*would be the default at scale 2"):
+        zoo.get("m-two")
 
 
 def test_a_superseded_model_names_a_current_one(tmp_path, monkeypatch):
-    from srcodec import zoo
-
-    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(zoo, "_records", {})
-    record = {"family": "srcnn", "scales": [2], "weights": "w.h5", "sha256": "0" * 64}
+    zoo = fresh_zoo(monkeypatch, tmp_path)
+    record = {"family": "srcnn", "scales": [2], "weights": "w.weights.h5", "sha256": "0" * 64}
     (tmp_path / "new.json").write_text(json.dumps({"id": "m-new", **record, "default": [2]}))
     (tmp_path / "old.json").write_text(json.dumps({"id": "m-old", **record, "superseded_by": "m-new"}))
     assert zoo.get("m-old").superseded_by == "m-new" and zoo.resolve("auto", 2).id == "m-new"
     (tmp_path / "new.json").write_text(json.dumps({"id": "m-new", **record}))
     for bad in ({"superseded_by": "m-gone"}, {"superseded_by": "m-new", "default": [2]}):
-        monkeypatch.setattr(zoo, "_records", {})
+        zoo = fresh_zoo(monkeypatch, tmp_path)
         (tmp_path / "old.json").write_text(json.dumps({"id": "m-old", **record, **bad}))
         with pytest.raises(WeightsError, match="old.json.*superseded_by"):
-            srcodec.list_models()
+            zoo.get("m-old")
+        assert zoo.get("m-new").id == "m-new"
 
 
 def test_auto_can_depend_on_the_jpeg_quality(tiny_model, photo):

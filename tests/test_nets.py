@@ -8,12 +8,12 @@ TINY = {"srcnn": {"filters": [4, 2], "kernels": [5, 3, 3]}, "vdsr": {"depth": 4,
 
 @pytest.mark.parametrize("family", nets.FAMILIES)
 def test_contract(family, tmp_path):
-    module = nets.family(family)
+    module, facts = nets.family(family), nets.facts(family)
     net = nets.build(family, TINY[family])
-    assert module.COLOUR in ("y", "rgb") and isinstance(module.UPSAMPLED_INPUT, bool)
+    assert facts.colour in nets.COLOURS and facts.input_space in nets.INPUT_SPACES
     # get_config round-trips to the same architecture
     again = module.NETWORK(**net.get_config())
-    again.build((None, None, None, 1))
+    again.build((None, None, None, facts.channels))
     assert [w.shape for w in again.get_weights()] == [w.shape for w in net.get_weights()]
     # float NHWC in, same size out (these families work on upsampled images)
     x = np.random.default_rng(0).random((2, 13, 17, 1)).astype(np.float32)
@@ -53,6 +53,36 @@ def test_vdsr_default_is_the_paper_network():
     srcnn = nets.build("srcnn", {})
     assert [srcnn.extract.filters, srcnn.map.filters] == [64, 32]
     assert [c.kernel_size[0] for c in (srcnn.extract, srcnn.map, srcnn.reconstruct)] == [9, 5, 5]
+
+
+@pytest.mark.parametrize("family", nets.FAMILIES)
+@pytest.mark.parametrize("tiny", [True, False])
+def test_the_table_counts_parameters_without_building(family, tiny):
+    config = TINY[family] if tiny else {}
+    facts = nets.facts(family)
+    assert facts.parameters({**facts.defaults, **config}) == nets.build(family, config).count_params()
+
+
+@pytest.mark.parametrize(
+    "family, config, match",
+    [
+        ("vdsr", [], "must be a JSON object"),
+        ("vdsr", {"foo": 1}, r"vdsr config takes \['depth', 'filters', 'scale'\], not \['foo'\]"),
+        ("vdsr", {"depth": 1}, r"'depth' takes integers in 2\.\.64, got 1"),
+        ("vdsr", {"filters": -1}, r"'filters' takes integers in 1\.\.256, got -1"),
+        ("vdsr", {"filters": 1e9}, "'filters' takes integers"),
+        ("vdsr", {"depth": 10**9}, "'depth' takes integers"),
+        ("vdsr", {"depth": True}, "'depth' takes integers"),
+        ("vdsr", {"depth": 64, "filters": 256}, "builds 36589825 parameters, over the limit of 10000000"),
+        ("srcnn", {"kernels": [9, 4, 5]}, "odd"),
+        ("srcnn", {"filters": [64]}, "list of 2 integers"),
+    ],
+)
+def test_configs_are_checked_before_anything_is_built(family, config, match):
+    with pytest.raises(ValueError, match=match):
+        nets.facts(family).check_config(config)
+    with pytest.raises(ValueError, match=match):
+        nets.build(family, config)
 
 
 def test_unknown_family():

@@ -1,12 +1,13 @@
-"""The network families. Each is one small module exposing the same contract:
+"""The network families. The facts about each live in ONE table, `TABLE`, which is plain data
+(importable without Keras) and which the zoo, inference, training and benchmarks read.
+
+Each family is one small module exposing the same contract:
 
 * ``NETWORK``: a `keras.Model` subclass built from ``scale`` plus a few keyword arguments,
-  whose ``call`` maps float [0, 1] NHWC to float [0, 1] NHWC and whose ``get_config``
-  round-trips (``NETWORK(**net.get_config())`` builds the same architecture);
-* ``COLOUR``: ``"y"`` (restores the luma of a bicubic-upsampled image) or ``"rgb"``
-  (restores all channels from the low-resolution image);
-* ``UPSAMPLED_INPUT``: True when the network takes the bicubic-upsampled image rather than the
-  low-resolution one.
+  whose ``call(x, training=False)`` maps float [0, 1] NHWC to float [0, 1] NHWC and whose
+  ``get_config`` round-trips (``NETWORK(**net.get_config())`` builds the same architecture);
+* ``receptive_field``: on the built network, the width in the network's own input pixels
+  that one output pixel depends on (tiling margins are half of it).
 
 Every ``NETWORK`` also takes ``layer_dtype``, the Keras dtype policy of its inner layers
 (None: Keras' global policy), which is not part of its config.
@@ -24,16 +25,115 @@ the pixel.
 from __future__ import annotations
 
 import importlib
+import numbers
+from dataclasses import dataclass
 from types import ModuleType
+from typing import Callable
 
-FAMILIES = ("srcnn", "vdsr")
 PRECISIONS = ("float32", "bfloat16")
+COLOURS = ("y", "rgb")
+INPUT_SPACES = ("upsampled", "lowres")
+MAX_PARAMETERS = 10_000_000  # a record asking for more is refused before anything is built
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key a family's config may hold: an integer in low..high, or a list of `length` such."""
+
+    low: int
+    high: int
+    length: int | None = None  # None: a single integer
+    odd: bool = False  # kernel sizes: 'same' padding keeps pixels centred only for odd ones
+
+    def check(self, name: str, value: object) -> None:
+        values = value if self.length is not None else [value]
+        if self.length is not None and (not isinstance(value, (list, tuple)) or len(value) != self.length):
+            raise ValueError(f"config {name!r} must be a list of {self.length} integers, got {value!r}")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not self.low <= v <= self.high:
+                raise ValueError(f"config {name!r} takes integers in {self.low}..{self.high}, got {value!r}")
+            if self.odd and v % 2 == 0:
+                raise ValueError(f"config {name!r} takes odd integers, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """What is true of every model of a family."""
+
+    name: str
+    colour: str  # "y": restores the luma (chroma upsampled); "rgb": all three channels
+    input_space: str  # "upsampled": the bicubic-upsampled image; "lowres": the decoded small image
+    sampled: bool  # decoding draws samples (seed and temperature in the header)
+    tileable: bool  # output pixels depend on a bounded neighbourhood: decodes tile by tile
+    options: dict[str, Option]  # the config keys a record may set (absent keys: the constructor's defaults)
+    defaults: dict  # the constructor's defaults, for counting parameters
+    parameters: Callable[[dict], int]  # weights a config builds, counted without building it
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.colour == "y" else 3
+
+    def check_config(self, config: object) -> None:
+        """Raise ValueError unless `config` is a dict this family builds within `MAX_PARAMETERS`."""
+        if not isinstance(config, dict):
+            raise ValueError(f"config must be a JSON object, got {config!r}")
+        unknown = sorted(set(config) - set(self.options))
+        if unknown:
+            raise ValueError(f"{self.name} config takes {sorted(self.options)}, not {unknown}")
+        for name, value in config.items():
+            self.options[name].check(name, value)
+        count = self.parameters({**self.defaults, **config})
+        if count > MAX_PARAMETERS:
+            raise ValueError(f"config {config} builds {count} parameters, over the limit of {MAX_PARAMETERS}")
+
+
+def _conv(k: int, c_in: int, c_out: int) -> int:
+    return k * k * c_in * c_out + c_out
+
+
+TABLE: dict[str, Family] = {
+    family.name: family
+    for family in (
+        Family(
+            name="srcnn",
+            colour="y",
+            input_space="upsampled",
+            sampled=False,
+            tileable=True,
+            options={"scale": Option(1, 8), "filters": Option(1, 256, length=2), "kernels": Option(1, 15, length=3, odd=True)},
+            defaults={"filters": (64, 32), "kernels": (9, 5, 5)},
+            parameters=lambda c: _conv(c["kernels"][0], 1, c["filters"][0])
+            + _conv(c["kernels"][1], c["filters"][0], c["filters"][1])
+            + _conv(c["kernels"][2], c["filters"][1], 1),
+        ),
+        Family(
+            name="vdsr",
+            colour="y",
+            input_space="upsampled",
+            sampled=False,
+            tileable=True,
+            options={"scale": Option(1, 8), "depth": Option(2, 64), "filters": Option(1, 256)},
+            defaults={"depth": 20, "filters": 64},
+            parameters=lambda c: _conv(3, 1, c["filters"])
+            + (c["depth"] - 2) * _conv(3, c["filters"], c["filters"])
+            + _conv(3, c["filters"], 1),
+        ),
+    )
+}
+FAMILIES = tuple(TABLE)
+
+
+def facts(name: str) -> Family:
+    """The table entry of family `name`; raises LookupError."""
+    try:
+        return TABLE[name]
+    except (KeyError, TypeError):
+        raise LookupError(f"network family must be one of {FAMILIES}, got {name!r}") from None
 
 
 def family(name: str) -> ModuleType:
     """Import and return the module of family `name`."""
-    if name not in FAMILIES:
-        raise LookupError(f"network family must be one of {FAMILIES}, got {name!r}")
+    facts(name)
     return importlib.import_module(f"srcodec.nets.{name}")
 
 
@@ -48,9 +148,10 @@ def build(name: str, config: dict, precision: str = "float32"):
     """Build family `name` from `config` and create its weights (input size is free).
 
     The model itself is float32 (its input, output and residual); its layers compute in
-    `precision`.
+    `precision`. Raises ValueError for a config the family table refuses.
     """
-    module = family(name)
-    net = module.NETWORK(**config, dtype="float32", layer_dtype=layer_policy(precision))
-    net.build((None, None, None, 1 if module.COLOUR == "y" else 3))
+    entry = facts(name)
+    entry.check_config(config)
+    net = family(name).NETWORK(**config, dtype="float32", layer_dtype=layer_policy(precision))
+    net.build((None, None, None, entry.channels))
     return net

@@ -11,10 +11,6 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-COLOUR = "y"
-UPSAMPLED_INPUT = True
-
-
 @keras.saving.register_keras_serializable(package="srcodec")
 class SRCNN(keras.Model):
     def __init__(self, scale: int = 3, filters=(64, 32), kernels=(9, 5, 5), layer_dtype=None, **kwargs):

@@ -12,10 +12,6 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-COLOUR = "y"
-UPSAMPLED_INPUT = True
-
-
 @keras.saving.register_keras_serializable(package="srcodec")
 class VDSR(keras.Model):
     def __init__(self, scale: int = 2, depth: int = 20, filters: int = 64, layer_dtype=None, **kwargs):
