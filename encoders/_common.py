@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, **params) -> byt
     buffer = io.BytesIO()
     try:
         Image.fromarray(check_image(image, max_dimension)).save(buffer, fmt, **params)
-    except (ValueError, TypeError) as exc:  # Pillow's word on a bad option value
+    except (ValueError, TypeError, RuntimeError) as exc:  # Pillow's (or a plugin's) word on a bad option value
         raise EncoderError(f"{fmt.lower()}: {exc}") from exc
     return buffer.getvalue()
 
@@ -90,3 +91,82 @@ def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
         if im.mode not in ("L", "RGB"):
             im = im.convert("RGB")
         return np.asarray(im, dtype=np.uint8)
+
+
+class Probe(NamedTuple):
+    """What a codec module's `probe` reads from a payload's headers, never decoding pixels."""
+
+    width: int  # pixels, as `decode` returns them (after any orientation the decoder applies)
+    height: int
+    end: int | None  # offset just past the codec's last byte; None when only decoding could tell
+    scans: int = 1  # JPEG: SOS segments (a progressive file has several); other codecs 1
+
+
+def probe_view(data: object, name: str, check) -> memoryview:
+    """`data` (bytes, bytearray, memoryview: any contiguous buffer) as a flat byte view, without
+    copying; EncoderError when it is not a buffer or fails `check` (the codec's magic)."""
+    try:
+        view = memoryview(data)
+        if view.ndim != 1 or view.format != "B":
+            view = view.cast("B")
+    except TypeError:
+        raise EncoderError(f"{name} data must be a contiguous bytes-like object, got {type(data).__name__}") from None
+    if not check(view):
+        raise EncoderError(f"not {name} data (bad magic bytes)")
+    return view
+
+
+def field(view: memoryview, offset: int, size: int, what: str, stop: int | None = None, byteorder: str = "big") -> int:
+    """The unsigned `size`-byte integer at `offset`; EncoderError naming `what` when it runs past
+    `stop` (the enclosing structure's end; default the data's)."""
+    stop = len(view) if stop is None else stop
+    if offset + size > stop:
+        raise EncoderError(f"{what} at offset {offset} is cut off: needs {size} bytes, {max(stop - offset, 0)} left")
+    return int.from_bytes(view[offset : offset + size], byteorder)
+
+
+class Box(NamedTuple):
+    """One ISO BMFF box (AVIF, the JPEG XL container): offsets into the data."""
+
+    type: bytes
+    start: int
+    payload: int
+    end: int
+
+
+def read_boxes(view: memoryview, start: int, stop: int, where: str, *, trailing: bool = False) -> tuple[list[Box], int]:
+    """The boxes in view[start:stop] and the offset where they end. Every box must be well formed
+    and fit, else EncoderError naming `where`. With `trailing` (a file's top level), the first
+    bytes that are not a whole box (cut off, or no box at all: its type is not four printable
+    ASCII characters) end the walk instead: the returned offset is where they begin, and the
+    caller refuses a file that lacks what it needs."""
+    boxes, pos = [], start
+    while pos < stop:
+        kind = bytes(view[pos + 4 : pos + 8])
+        try:
+            if trailing and not all(0x20 <= c < 0x7F for c in kind):
+                raise EncoderError(f"{where}: no box type at offset {pos}")
+            size, header = field(view, pos, 4, f"{where}: box header", stop), 8
+            if size == 1:
+                size, header = field(view, pos + 8, 8, f"{where}: 64-bit size of box {kind!r}", stop), 16
+            elif size == 0:  # the box runs to the end
+                size = stop - pos
+            if size < header:
+                raise EncoderError(f"{where}: box {kind!r} at offset {pos} has size {size}, less than its {header}-byte header")
+            if pos + size > stop:
+                raise EncoderError(f"{where}: box {kind!r} at offset {pos} (size {size}) runs past offset {stop}")
+        except EncoderError:
+            if trailing:
+                break
+            raise
+        boxes.append(Box(kind, pos, pos + header, pos + size))
+        pos += size
+    return boxes, pos
+
+
+def only_box(boxes: list[Box], kind: bytes, where: str) -> Box:
+    """The one box of type `kind` among `boxes`; EncoderError when there is none or several."""
+    found = [box for box in boxes if box.type == kind]
+    if len(found) != 1:
+        raise EncoderError(f"{where}: expected one {kind.decode('latin-1')!r} box, found {len(found)}")
+    return found[0]

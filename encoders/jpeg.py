@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from typing import NamedTuple
 
 import numpy as np
 
-from encoders._common import EncoderError, check_quality, pil_decode, pil_encode, pil_open
+from encoders._common import EncoderError, Probe, check_quality, field, pil_decode, pil_encode, pil_open, probe_view
 
 NAME = "jpeg"
 FORMAT = "JPEG"  # Pillow's plugin name
 MAX_DIMENSION = 65500  # pixels a side the format takes
 EXTENSION = ".jpg"
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
+# The most scans (`Probe.scans`) a caller should accept: libjpeg-turbo's default progressive
+# script writes 10 scans for colour and 6 for grey, while a file repeating one scan thousands
+# of times is small yet decodes for minutes. srcodec applies the policy; this module only counts.
+MAX_SCANS = 100
 
 try:
     from PIL import features as _features
@@ -65,6 +70,79 @@ def encode(
 
 def decode(data: bytes) -> np.ndarray:
     return pil_decode(data, NAME, FORMAT, check)
+
+
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # DHT, JPG and DAC share the range
+_NO_LENGTH = frozenset([0x01, *range(0xD0, 0xD8)])  # TEM, RST0-7 carry no segment
+# re, unlike memoryview, searches any buffer. Inside entropy-coded data FF 00 is a stuffed FF byte
+# and FF D0..D7 a restart marker; any other byte after FF starts a marker (FF: fill before it).
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_FILL = re.compile(rb"\xff+")
+
+
+def probe(data: bytes) -> Probe:
+    """Width, height, end (just past EOI) and number of scans of a JPEG, read from its marker
+    segments without decoding. Raises EncoderError for a missing or second frame header (SOF),
+    height 0 (DNL), a scan before the frame, a bad segment length, or data that ends before EOI."""
+    view = probe_view(data, NAME, check)
+    size, pos, frame, scans = len(view), 2, None, 0
+    while True:
+        fill = _FILL.match(view, pos)  # the marker's FF and any fill bytes before it
+        if fill is None:
+            if pos < size:
+                raise EncoderError(f"jpeg: expected a marker at offset {pos}, got byte 0x{view[pos]:02x}")
+            raise EncoderError(f"jpeg: data ends at offset {size} without an EOI marker")
+        start, pos = fill.end() - 1, fill.end() + 1
+        if pos > size:
+            raise EncoderError(f"jpeg: data ends at offset {size} without an EOI marker")
+        code = view[pos - 1]
+        if code == 0xD9:
+            break
+        if code in _NO_LENGTH:
+            continue
+        if code in (0x00, 0xD8):
+            raise EncoderError(f"jpeg: unexpected marker FF {code:02X} at offset {start}")
+        length = field(view, pos, 2, f"jpeg: length of marker FF {code:02X}")
+        if length < 2 or pos + length > size:
+            raise EncoderError(f"jpeg: segment FF {code:02X} at offset {start} has length {length}, {size - pos} bytes left")
+        if code in _SOF:
+            if frame is not None:
+                raise EncoderError(f"jpeg: second frame header (FF {code:02X}) at offset {start}")
+            frame = _frame(view, start, pos, length)
+        elif code == 0xDA:
+            count = view[pos + 2] if length > 2 else 0
+            if frame is None:
+                raise EncoderError(f"jpeg: scan (FF DA) at offset {start} before any frame header")
+            if not 1 <= count <= 4 or length != 6 + 2 * count:
+                raise EncoderError(f"jpeg: scan header at offset {start} has length {length} for {count} components")
+            scans += 1
+            pos = _scan_end(view, pos + length)
+            continue
+        pos += length
+    if frame is None or not scans:
+        raise EncoderError(f"jpeg: no {'frame header (SOF)' if frame is None else 'scan (SOS)'} before EOI")
+    return Probe(*frame, pos, scans)
+
+
+def _frame(view: memoryview, start: int, pos: int, length: int) -> tuple[int, int]:
+    """(width, height) from the SOF segment whose length field is at `pos`."""
+    count = view[pos + 7] if length >= 8 else 0
+    if not count or length != 8 + 3 * count:
+        raise EncoderError(f"jpeg: frame header at offset {start} has length {length} for {count} components")
+    height, width = int.from_bytes(view[pos + 3 : pos + 5], "big"), int.from_bytes(view[pos + 5 : pos + 7], "big")
+    if height == 0:
+        raise EncoderError(f"jpeg: frame header at offset {start} has height 0 (set later by DNL), which is not supported")
+    if width == 0:
+        raise EncoderError(f"jpeg: frame header at offset {start} has width 0")
+    return width, height
+
+
+def _scan_end(view: memoryview, pos: int) -> int:
+    """Offset of the marker after the entropy-coded data starting at `pos`."""
+    found = _MARKER.search(view, pos)
+    if found is None:
+        raise EncoderError(f"jpeg: entropy-coded data from offset {pos} ends without a marker (no EOI)")
+    return found.start()
 
 
 class Coding(NamedTuple):

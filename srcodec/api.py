@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import numbers
 import os
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -17,14 +17,19 @@ from srcodec.errors import (
     FormatError,
     ImageError,
     LimitError,
+    TimeLimitError,
     UnknownModelError,
     WeightsError,
 )
 from srcodec.inference import chroma_filter_radius, super_resolve
 
-# Decompression-bomb guard: decode refuses files whose output would have more pixels.
-# Raise it per call with decode(..., max_pixels=N), or for the process by assigning here.
+# Decompression-bomb guard: encode, decode and restore refuse images with more pixels.
+# Raise it per call with max_pixels=N, or for the process with srcodec.MAX_PIXELS = N.
 MAX_PIXELS = 2**27  # 134 megapixels: a 16384 x 8192 image
+# A JPEG payload with more scans is refused: libjpeg-turbo's progressive script writes 10 (6 for
+# grey), and each scan re-reads the whole coefficient buffer, so a file that repeats one scan
+# thousands of times decodes for minutes.
+MAX_SCANS = encoders.jpeg.MAX_SCANS
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Info:
     digest: str | None
     seed: int | None
     temperature: float | None
+    payload_crc: bool
     file_bytes: int
     header_bytes: int
     payload_bytes: int
@@ -54,6 +60,10 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
         raise ArgumentError(f"{name} must be an integer in {low}..{high}, got {value!r}")
     return int(value)
+
+
+def _limit(max_pixels: object) -> int:
+    return MAX_PIXELS if max_pixels is None else _check_int("max_pixels", max_pixels, 1, 2**62)
 
 
 def _codec(name: str):
@@ -77,6 +87,8 @@ def encode(
     seed: int | None = None,
     temperature: float | None = None,
     codec_options: dict | None = None,
+    checksum: bool = False,
+    max_pixels: int | None = None,
 ) -> bytes:
     """Shrink `image` by `scale`, code it with `codec` at `quality`, and wrap it in a srcodec file.
 
@@ -84,10 +96,14 @@ def encode(
     `srcodec.images` for alpha, palette, CMYK and 16-bit handling). `model` names the zoo model
     that will decode the file ("auto": the default model for `scale`). `seed` and `temperature`
     apply to sampled models only. `codec_options` go to the inner codec (e.g. jpeg's
-    ``progressive`` and ``subsampling``).
+    ``progressive`` and ``subsampling``). `checksum` adds a CRC-32 of the payload to the
+    header (4 bytes), so that `decode` detects corruption anywhere in the file, not only in the
+    header. Images over `max_pixels` (default `srcodec.MAX_PIXELS`) are refused; a file's size
+    is read from its headers before its pixels are decoded.
 
     Returns the file's bytes: with ``codec="jpeg"`` a valid JPEG of the small image.
-    Raises `ArgumentError`, `ImageError`, `UnknownModelError`, `CodecUnavailableError`.
+    Raises `ArgumentError`, `ImageError`, `LimitError`, `UnknownModelError`,
+    `CodecUnavailableError`.
     """
     scale = _check_int("scale", scale, 1, container.MAX_SCALE)
     module = _codec(codec)
@@ -103,7 +119,7 @@ def encode(
             raise ArgumentError(f"temperature must be in 0..65.535, got {temperature}")
     elif seed is not None or temperature is not None:
         raise ArgumentError(f"seed and temperature apply to sampled models; {record.id!r} is deterministic")
-    pixels = images.to_array(image, alpha=alpha)
+    pixels = images.to_array(image, alpha=alpha, max_pixels=_limit(max_pixels))
     lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], scale)
     if max(lr_h, lr_w) > module.MAX_DIMENSION:
         raise ImageError(
@@ -126,27 +142,64 @@ def encode(
         digest=record.digest,
         seed=seed,
         temperature=temperature,
+        payload_crc=container.payload_crc(payload) if checksum else None,
     )
     return container.pack(header, payload)
 
 
-def _bytes(data: object) -> bytes:
+def _view(data: object) -> memoryview:
+    """`data` as bytes without copying it."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ArgumentError(
             f"data must be the file's bytes (bytes, bytearray or memoryview), got {type(data).__name__}"
             + ("; read the file first, e.g. Path(p).read_bytes()" if isinstance(data, (str, os.PathLike)) else "")
         )
-    return bytes(data)
+    return memoryview(data).cast("B")
+
+
+def _open(data: object, max_pixels: int | None = None) -> tuple[container.Header, bytes | memoryview]:
+    """The header and payload of a srcodec file, checked against each other from headers
+    alone: the output may have at most `max_pixels` pixels (None: any number), the payload must
+    be the header's codec, of the header's size, end where the file ends, and (JPEG) have at
+    most `MAX_SCANS` scans. No pixel is decoded, and data past the payload's end is refused
+    before the payload is copied. Raises `FormatError`, `LimitError`."""
+    view = _view(data)
+    jpeg_form = view[:4] == container.SOI + container.APP9  # the JPEG form is itself a JPEG
+    probe = _probe(view, encoders.jpeg) if jpeg_form else None
+    if probe is not None and probe.end != len(view):  # before unpack copies the payload out
+        raise FormatError(f"{len(view) - probe.end} bytes of other data follow the jpeg payload's end")
+    header, payload = container.unpack(view)
+    images.check_pixels(header.width, header.height, max_pixels, "image")
+    module = encoders.get(header.codec)
+    if probe is None:
+        probe = _probe(payload, module)
+        if probe.end is not None and probe.end != len(payload):
+            raise FormatError(f"{len(payload) - probe.end} bytes of other data follow the {header.codec} payload's end")
+    lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
+    if (probe.width, probe.height) != (lr_w, lr_h):
+        raise FormatError(f"payload is {probe.width}x{probe.height}, the header says {lr_w}x{lr_h}")
+    if probe.scans > MAX_SCANS:
+        raise LimitError(f"jpeg payload has {probe.scans} scans, over the limit of {MAX_SCANS}")
+    return header, payload
+
+
+def _probe(data, module) -> encoders.Probe:
+    try:
+        return module.probe(data)
+    except encoders.EncoderError as exc:
+        raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
 
 
 def inspect(data: bytes) -> Info:
-    """Read a srcodec file's header without decoding any pixels.
+    """Read a srcodec file's header, and check its payload's headers against it, without
+    decoding any pixels.
 
-    Raises `FormatError` (malformed bytes), `ArgumentError` (not bytes).
+    Raises `FormatError` (malformed bytes, data after the payload's end), `LimitError`
+    (a JPEG payload of over `MAX_SCANS` scans), `ArgumentError` (not bytes).
     """
-    data = _bytes(data)
-    header, payload = container.unpack(data)
+    header, payload = _open(data)
     lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
+    size = memoryview(data).nbytes
     return Info(
         codec=header.codec,
         scale=header.scale,
@@ -159,46 +212,35 @@ def inspect(data: bytes) -> Info:
         digest=header.digest.hex() if header.digest else None,
         seed=header.seed,
         temperature=header.temperature,
-        file_bytes=len(data),
-        header_bytes=len(data) - len(payload),
+        payload_crc=header.payload_crc is not None,
+        file_bytes=size,
+        header_bytes=size - len(payload),
         payload_bytes=len(payload),
     )
 
 
-def _payload_size(payload: bytes, module) -> tuple[int, int]:
-    """Width and height the payload declares, read before any pixel is decoded, by the
-    header's codec only (a payload of another format is refused, never decoded)."""
-    from PIL import Image
-
-    if not module.check(payload):
-        raise FormatError(f"payload is not {module.NAME} data")
-    try:
-        with Image.open(io.BytesIO(payload), formats=[module.FORMAT]) as im:
-            return im.size
-    except Image.DecompressionBombError as exc:  # max_pixels was raised past Pillow's own limit
-        raise LimitError(f"{exc} (set PIL.Image.MAX_IMAGE_PIXELS to allow it)") from None
-    except Exception as exc:  # Pillow raises many types for garbage
-        raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
-
-
-def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto") -> np.ndarray:
+def decode(
+    data: bytes, *, max_pixels: int | None = None, precision: str = "auto", timeout: float | None = None
+) -> np.ndarray:
     """Decode a srcodec file to uint8 HxWx3 (or HxW for a grey image) at its original size.
 
     The header names the model; its weights must be installed and match the header's digest.
-    Raises `FormatError` (malformed or corrupted bytes), `LimitError` (over `max_pixels`,
-    default `srcodec.MAX_PIXELS`), `UnknownModelError`, `WeightsError`,
-    `CodecUnavailableError`, `ArgumentError` (`data` not bytes, bad `max_pixels`).
+    Every check that the headers allow is made before any pixel is decoded (see `inspect`).
+    `timeout` (seconds) bounds the whole decode: past it, `TimeLimitError` is raised between
+    two tiles (so a server can refuse costly files cheaply with `max_pixels`, and bound the rest
+    in time). Raises `FormatError` (malformed or corrupted bytes), `LimitError` (over
+    `max_pixels`, default `srcodec.MAX_PIXELS`, or over `MAX_SCANS`), `TimeLimitError`,
+    `UnknownModelError`, `WeightsError`, `CodecUnavailableError`, `ArgumentError` (`data` not
+    bytes, bad `max_pixels` or `timeout`).
     Memory: the uint8 output plus one tile's working set (see `srcodec.inference`).
     `precision` ("auto", "float32" or "bfloat16") is the network's compute precision; "auto"
     is bfloat16 on CPUs that compute it natively (see `srcodec.inference`).
     """
-    header, payload = container.unpack(_bytes(data))
-    limit = MAX_PIXELS if max_pixels is None else _check_int("max_pixels", max_pixels, 1, 2**62)
-    if header.width * header.height > limit:
-        raise LimitError(
-            f"image is {header.width}x{header.height} = {header.width * header.height} pixels, "
-            f"over the limit of {limit} (raise max_pixels to allow it)"
-        )
+    started = time.monotonic()
+    limit = _limit(max_pixels)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0):
+        raise ArgumentError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    header, payload = _open(data, limit)
     record = zoo.get(header.model)
     if header.scale not in record.scales:
         raise UnknownModelError(f"model {record.id!r} serves scales {list(record.scales)}, not {header.scale}")
@@ -209,11 +251,13 @@ def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto
         )
     module = _codec(header.codec)
     lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
-    if _payload_size(payload, module) != (lr_w, lr_h):
-        raise FormatError(f"payload size does not match the header ({lr_w}x{lr_h} expected)")
     try:
         lr = module.decode(payload)
     except encoders.EncoderError as exc:
+        from PIL import Image
+
+        if isinstance(exc.__cause__, Image.DecompressionBombError):  # max_pixels is over Pillow's own limit
+            raise LimitError(f"{exc} (set PIL.Image.MAX_IMAGE_PIXELS to allow it)") from None
         raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
     if header.grey:
         lr = resample.as_grey(lr)
@@ -227,19 +271,35 @@ def decode(data: bytes, *, max_pixels: int | None = None, precision: str = "auto
             chroma = chroma_filter_radius(header.scale, *module.coding(payload))
         except encoders.EncoderError as exc:
             raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
-    return super_resolve(lr, header.scale, record, precision=precision, chroma_radius=chroma)[
+    deadline = None if timeout is None else started + timeout
+
+    def check_time() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimitError(f"decoding took longer than the {timeout} s it was given")
+
+    check_time()
+    return super_resolve(lr, header.scale, record, precision=precision, chroma_radius=chroma, on_tile=check_time)[
         : header.height, : header.width
     ]
 
 
 def restore(
-    lr_image, *, scale: int, model: str = "auto", precision: str = "auto", alpha: str = "error"
+    lr_image,
+    *,
+    scale: int,
+    model: str = "auto",
+    precision: str = "auto",
+    alpha: str = "error",
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """Super-resolve an already-small image `scale` times with a zoo model (no container).
 
-    `lr_image` and `alpha` as for `encode`, `precision` as for `decode`. Returns uint8 HxWx3
+    `lr_image` and `alpha` as for `encode`, `precision` as for `decode`. The output may have at
+    most `max_pixels` pixels (default `srcodec.MAX_PIXELS`; `LimitError`). Returns uint8 HxWx3
     (HxW for grey input).
     """
     scale = _check_int("scale", scale, 1, container.MAX_SCALE)
+    limit = _limit(max_pixels)
     record = zoo.resolve(model, scale)
-    return super_resolve(images.to_array(lr_image, alpha=alpha), scale, record, precision=precision)
+    lr = images.to_array(lr_image, alpha=alpha, max_pixels=limit // scale**2)
+    return super_resolve(lr, scale, record, precision=precision)

@@ -12,9 +12,23 @@ from pathlib import Path
 
 import encoders
 from srcodec import __version__, api, container, images, inference, zoo
-from srcodec.errors import ArgumentError, SrcodecError
+from srcodec.errors import ArgumentError, LimitError, SrcodecError
 
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
+BYTES_PER_PIXEL = 8  # a srcodec file is far smaller than this per output pixel (JPEG q100 4:4:4 noise: ~3.4)
+
+
+def _read(path: Path, max_pixels: int | None) -> bytes:
+    """The bytes of the srcodec file `path`: a regular file (a FIFO or device would never end)
+    no larger than a file of `max_pixels` output pixels can be, read without reading more."""
+    limit = BYTES_PER_PIXEL * (api.MAX_PIXELS if max_pixels is None else max_pixels) + 2**20
+    if path.exists() and not path.is_file():
+        raise ArgumentError(f"not a regular file: {path}")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise LimitError(f"file is over {limit} bytes, more than a file of max_pixels pixels needs")
+    return data
 
 
 def _is_srcodec_file(path: Path) -> bool:
@@ -126,6 +140,7 @@ def cmd_encode(args) -> int:
             codec=args.codec,
             alpha=args.alpha,
             codec_options=options,
+            checksum=args.checksum,
         )
         _write_atomic(target, blob, args.force)
         if args.verbose:
@@ -140,7 +155,9 @@ def cmd_decode(args) -> int:
     pairs = _targets(args.inputs, _expand(args.inputs, ENCODED_SUFFIXES, encoded=True), args.output, ".png")
 
     def work(source: Path, target: Path) -> None:
-        image = api.decode(source.read_bytes(), max_pixels=args.max_pixels, precision=args.precision)
+        image = api.decode(
+            _read(source, args.max_pixels), max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout
+        )
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, "PNG")
         _write_atomic(target, buffer.getvalue(), args.force)
@@ -152,7 +169,7 @@ def cmd_decode(args) -> int:
 
 def cmd_info(args) -> int:
     def work(source: Path, _target) -> None:
-        info = api.inspect(source.read_bytes()).as_dict()
+        info = api.inspect(_read(source, None)).as_dict()
         if args.json:
             print(json.dumps({"file": str(source), **info}))
         else:
@@ -244,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progressive", action="store_true", help="progressive JPEG")
     p.add_argument("--subsampling", choices=["4:4:4", "4:2:2", "4:2:0"],
                    help="JPEG chroma subsampling (default 4:2:0)")
+    p.add_argument("--checksum", action="store_true",
+                   help="carry a CRC-32 of the payload (4 bytes), so decoding detects any corruption")
     common(p)
     p.set_defaults(run=cmd_encode)
 
@@ -254,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"refuse outputs larger than this (default {api.MAX_PIXELS})")
     p.add_argument("--precision", default="auto", choices=inference.PRECISIONS,
                    help="network compute precision (default auto: bfloat16 on CPUs with native support)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="give up on a file after this many seconds (default: no limit)")
     common(p)
     p.set_defaults(run=cmd_decode)
 

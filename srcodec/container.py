@@ -11,7 +11,8 @@ Header (all integers unsigned; multi-byte fixed fields little-endian)::
     magic      4  b"srcd"
     version    1  1
     flags      1  bits 0-2 codec (0 jpeg, 1 webp, 2 avif, 3 jxl); bit 3 grey image;
-                  bit 4 weights digest present; bit 5 sampling parameters present; bits 6-7 zero
+                  bit 4 weights digest present; bit 5 sampling parameters present;
+                  bit 6 payload CRC present; bit 7 zero
     scale      1  1..8
     width      LEB128, 1..4 bytes, canonical, 1..2**28-1
     height     LEB128, likewise
@@ -19,6 +20,7 @@ Header (all integers unsigned; multi-byte fixed fields little-endian)::
     digest     8  first 8 bytes of the SHA-256 of the model's weights   (if bit 4)
     seed       4  uint32                                                  (if bit 5)
     temperature 2 uint16, thousandths                                    (if bit 5)
+    payload crc 4 CRC-32 (zlib) of the inner codec's bytes                (if bit 6)
     crc        4  CRC-32 (zlib) of every header byte before it
 
 Parsing is strict and bounded: any deviation raises `FormatError` (or its subclass
@@ -47,7 +49,8 @@ MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 _FLAG_GREY = 0x08
 _FLAG_DIGEST = 0x10
 _FLAG_SAMPLING = 0x20
-_FLAG_RESERVED = 0xC0
+_FLAG_PAYLOAD_CRC = 0x40
+_FLAG_RESERVED = 0x80
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Header:
     digest: bytes | None = None
     seed: int | None = None
     temperature: float | None = None
+    payload_crc: int | None = None  # CRC-32 of the payload, when the encoder was asked to carry one
 
     def __post_init__(self) -> None:
         if self.codec not in CODECS:
@@ -90,6 +94,10 @@ class Header:
             milli = round(self.temperature * 1000)
             if not 0 <= milli < 2**16:
                 raise FormatError(f"temperature must be in 0..65.535, got {self.temperature!r}")
+        if self.payload_crc is not None and (
+            isinstance(self.payload_crc, bool) or not isinstance(self.payload_crc, int) or not 0 <= self.payload_crc < 2**32
+        ):
+            raise FormatError(f"payload_crc must be an integer in 0..2**32-1, got {self.payload_crc!r}")
 
 
 def _leb128(value: int) -> bytes:
@@ -111,7 +119,7 @@ class _Reader:
     def take(self, n: int, field: str) -> bytes:
         if self.pos + n > len(self.data):
             raise FormatError(f"truncated {self.what}: {field} needs {n} byte(s) at offset {self.pos}")
-        chunk = self.data[self.pos : self.pos + n]
+        chunk = bytes(self.data[self.pos : self.pos + n])  # small: header fields only
         self.pos += n
         return chunk
 
@@ -136,6 +144,7 @@ def encode_header(header: Header) -> bytes:
     flags |= _FLAG_GREY if header.grey else 0
     flags |= _FLAG_DIGEST if header.digest is not None else 0
     flags |= _FLAG_SAMPLING if header.seed is not None else 0
+    flags |= _FLAG_PAYLOAD_CRC if header.payload_crc is not None else 0
     model = header.model.encode("ascii")
     body = bytearray(MAGIC)
     body += bytes([VERSION, flags, header.scale])
@@ -145,6 +154,8 @@ def encode_header(header: Header) -> bytes:
         body += header.digest
     if header.seed is not None:
         body += struct.pack("<IH", header.seed, round(header.temperature * 1000))
+    if header.payload_crc is not None:
+        body += struct.pack("<I", header.payload_crc)
     body += struct.pack("<I", zlib.crc32(body))
     return bytes(body)
 
@@ -170,6 +181,9 @@ def decode_header(data: bytes) -> tuple[Header, int]:
     if flags & _FLAG_SAMPLING:
         seed, milli = struct.unpack("<IH", reader.take(6, "sampling parameters"))
         temperature = milli / 1000
+    payload_crc = None
+    if flags & _FLAG_PAYLOAD_CRC:
+        (payload_crc,) = struct.unpack("<I", reader.take(4, "payload CRC"))
     end = reader.pos
     (crc,) = struct.unpack("<I", reader.take(4, "CRC"))
     if crc != zlib.crc32(data[:end]):
@@ -194,8 +208,14 @@ def decode_header(data: bytes) -> tuple[Header, int]:
         digest=digest,
         seed=seed,
         temperature=temperature,
+        payload_crc=payload_crc,
     )
     return header, reader.pos
+
+
+def payload_crc(payload: bytes) -> int:
+    """The CRC-32 a header's `payload_crc` carries for `payload` (the inner codec's bytes)."""
+    return zlib.crc32(payload)
 
 
 def pack(header: Header, payload: bytes) -> bytes:
@@ -210,8 +230,13 @@ def pack(header: Header, payload: bytes) -> bytes:
 
 
 def unpack(data: bytes) -> tuple[Header, bytes]:
-    """Split a srcodec file into its header and the inner codec's bytes (strictly)."""
-    data = bytes(data)
+    """Split a srcodec file into its header and the inner codec's bytes (strictly; the payload
+    CRC, when the header carries one, is checked).
+
+    `data` may be a memoryview: the framed form's payload is then a view of it, not a copy.
+    """
+    if not isinstance(data, memoryview):
+        data = bytes(data)
     if data[:2] == SOI:
         if len(data) < 6:
             raise FormatError(f"truncated file: {len(data)} bytes")
@@ -236,4 +261,6 @@ def unpack(data: bytes) -> tuple[Header, bytes]:
         raise FormatError("not a srcodec file (neither a JPEG nor the srcodec magic)")
     if len(payload) <= 2:
         raise FormatError("truncated file: no image payload")
+    if header.payload_crc is not None and payload_crc(payload) != header.payload_crc:
+        raise FormatError("payload CRC mismatch: the image data is corrupted")
     return header, payload

@@ -18,7 +18,11 @@ class UnsupportedVersionError(FormatError):
 
 
 class LimitError(SrcodecError, ValueError):
-    """Decoding would exceed the pixel limit (a decompression-bomb guard)."""
+    """The work would exceed a limit: pixels, JPEG scans (decompression-bomb guards)."""
+
+
+class TimeLimitError(LimitError, TimeoutError):
+    """Decoding ran past the time it was given (`decode(..., timeout=)`)."""
 
 
 class ImageError(SrcodecError, ValueError):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srcodec.errors import ImageError
+from srcodec.errors import ImageError, LimitError
 
 ALPHA_CHOICES = ("error", "flatten")
 # file name suffixes taken as images when a folder is given (command line, benchmarks)
@@ -69,11 +69,22 @@ def _flatten_alpha(x: np.ndarray, alpha: str) -> np.ndarray:
     return np.clip(np.floor(flat + 0.5), 0, 255).astype(np.uint8)
 
 
-def to_array(image: object, *, alpha: str = "error") -> np.ndarray:
+def check_pixels(width: int, height: int, max_pixels: int | None, what: str) -> None:
+    """Raise `LimitError` when a `what` of width x height is over `max_pixels` (None: no limit)."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise LimitError(
+            f"{what} is {width}x{height} = {width * height} pixels, over the limit of {max_pixels} "
+            "(raise max_pixels to allow it)"
+        )
+
+
+def to_array(image: object, *, alpha: str = "error", max_pixels: int | None = None) -> np.ndarray:
     """Return `image` (array, PIL image, or path) as uint8 HxW or HxWx3, as documented above.
 
-    Raises `ImageError` for inputs that cannot be coded as given; `FileNotFoundError` for a
-    missing path.
+    A file's size is read from its headers and checked against `max_pixels` (None: no limit)
+    before any pixel is decoded. Raises `ImageError` for inputs that cannot be coded as given
+    (a path that is not a regular file too: a FIFO would block), `LimitError` over
+    `max_pixels`, `FileNotFoundError` for a missing path.
     """
     if alpha not in ALPHA_CHOICES:
         raise ImageError(f"alpha must be one of {ALPHA_CHOICES}, got {alpha!r}")
@@ -81,21 +92,27 @@ def to_array(image: object, *, alpha: str = "error") -> np.ndarray:
         from PIL import Image, UnidentifiedImageError
 
         path = Path(image)
+        if path.exists() and not path.is_file():
+            raise ImageError(f"{path}: not a regular file")
         try:
             with Image.open(path) as im:
+                check_pixels(*im.size, max_pixels, str(path))
                 im.load()
                 x = _pil_to_array(im)
         except UnidentifiedImageError as exc:
             raise ImageError(f"{path}: not an image Pillow can read") from exc
         except Image.DecompressionBombError as exc:
             raise ImageError(f"{path}: {exc}") from exc
-        except FileNotFoundError:
+        except (FileNotFoundError, LimitError):
             raise
         except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt files
             raise ImageError(f"{path}: cannot read the image: {exc}") from exc
     elif isinstance(image, np.ndarray):
         x = image
+        if x.ndim >= 2:
+            check_pixels(x.shape[1], x.shape[0], max_pixels, "the image")
     elif hasattr(image, "mode") and hasattr(image, "getdata"):
+        check_pixels(*image.size, max_pixels, "the image")
         x = _pil_to_array(image)
     else:
         raise ImageError(f"image must be a numpy array, a PIL image or a path, got {type(image).__name__}")

@@ -109,13 +109,15 @@ def super_resolve(
     tile: int = TILE,
     precision: str = "auto",
     chroma_radius: int = 0,
+    on_tile=None,
 ) -> np.ndarray:
     """Restore uint8 `lr` (HxW grey or HxWx3 RGB) `scale` times larger with `record`'s model.
 
     The output has the layout of the input. Y models restore luma with the network, and
     chroma by bicubic upsampling, then the guided filter of `chroma_radius` (0: none); RGB
     models restore all channels (grey input is run as RGB and its luma kept). `tile` is the
-    output tile side in pixels; `precision` one of PRECISIONS.
+    output tile side in pixels; `precision` one of PRECISIONS. `on_tile()`, when given, is
+    called before each tile (and may raise to stop the work, e.g. past a deadline).
     """
     precision = resolve_precision(precision)
     net, upsampled = None, True
@@ -133,6 +135,8 @@ def super_resolve(
     step = max(1, tile // s)
     for top in range(0, h, step):
         for left in range(0, w, step):
+            if on_tile is not None:
+                on_tile()
             bottom, right = min(top + step, h), min(left + step, w)
             t0, l0 = max(top - reach, 0), max(left - reach, 0)
             t1, l1 = min(bottom + reach, h), min(right + reach, w)

@@ -238,7 +238,7 @@ def test_unknown_model_in_a_file(small_blob):
 
 
 def test_header_and_payload_must_agree(small_blob):
-    with pytest.raises(FormatError, match="payload size"):
+    with pytest.raises(FormatError, match="payload is 10x12, the header says 100x12"):
         srcodec.decode(_with_header(small_blob, width=200))
 
 

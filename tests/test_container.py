@@ -57,6 +57,22 @@ def test_file_round_trip(header):
         assert data[:4] == b"srcd"
 
 
+@given(headers, st.data())
+def test_a_payload_crc_catches_any_change_to_the_payload(header, data):
+    import dataclasses
+
+    payload = payload_for(header)
+    header = dataclasses.replace(header, payload_crc=container.payload_crc(payload))
+    blob = container.pack(header, payload)
+    assert container.unpack(blob) == (header, payload)
+    assert len(blob) == len(container.pack(dataclasses.replace(header, payload_crc=None), payload)) + 4
+    position = data.draw(st.integers(len(blob) - len(payload) + (2 if header.codec == "jpeg" else 0), len(blob) - 1))
+    mutated = bytearray(blob)
+    mutated[position] ^= data.draw(st.integers(1, 255))
+    with pytest.raises(FormatError, match="payload CRC mismatch"):
+        container.unpack(bytes(mutated))
+
+
 def test_header_sizes_are_as_documented():
     # The numbers docs/container.md states.
     bicubic = container.encode_header(Header(2, 512, 512, "bicubic"))
@@ -122,7 +138,7 @@ def test_unknown_version_is_its_own_error():
 @pytest.mark.parametrize(
     "mutate,message",
     [
-        (lambda b: b.__setitem__(5, b[5] | 0x40), "reserved"),
+        (lambda b: b.__setitem__(5, b[5] | 0x80), "reserved"),
         (lambda b: b.__setitem__(5, (b[5] & ~0x07) | 0x05), "codec id"),
         (lambda b: b.__setitem__(6, 0), "scale"),
         (lambda b: b.__setitem__(6, 9), "scale"),
