@@ -3,7 +3,16 @@ import pytest
 
 from srcodec import nets
 
-TINY = {"srcnn": {"filters": [4, 2], "kernels": [5, 3, 3]}, "vdsr": {"depth": 4, "filters": 4}}
+TINY = {
+    "srcnn": {"filters": [4, 2], "kernels": [5, 3, 3]},
+    "vdsr": {"depth": 4, "filters": 4},
+    "srgan": {"scale": 2, "blocks": 2, "filters": 4},
+}
+
+
+def _out_scale(family: str, config: dict) -> int:
+    """Output pixels per input pixel, a side."""
+    return config.get("scale", 1) if nets.facts(family).input_space == "lowres" else 1
 
 
 @pytest.mark.parametrize("family", nets.FAMILIES)
@@ -15,9 +24,10 @@ def test_contract(family, tmp_path):
     again = module.NETWORK(**net.get_config())
     again.build((None, None, None, facts.channels))
     assert [w.shape for w in again.get_weights()] == [w.shape for w in net.get_weights()]
-    # float NHWC in, same size out (these families work on upsampled images)
-    x = np.random.default_rng(0).random((2, 13, 17, 1)).astype(np.float32)
-    assert tuple(net(x).shape) == (2, 13, 17, 1)
+    # float NHWC in; out the same size (upsampled input) or `scale` times larger (low resolution)
+    x = np.random.default_rng(0).random((2, 13, 17, facts.channels)).astype(np.float32)
+    s = _out_scale(family, TINY[family])
+    assert tuple(net(x).shape) == (2, 13 * s, 17 * s, facts.channels)
     # weights-only save and load reproduce the outputs exactly
     path = tmp_path / "w.weights.h5"
     net.save_weights(path)
@@ -27,14 +37,20 @@ def test_contract(family, tmp_path):
 
 @pytest.mark.parametrize("family", nets.FAMILIES)
 def test_receptive_field_is_what_the_network_sees(family):
+    """An impulse in one input pixel changes outputs up to half the receptive field away, in
+    input pixels (for a low-resolution network: the output pixels' own input pixel)."""
     net = nets.build(family, TINY[family])
+    channels, s = nets.facts(family).channels, _out_scale(family, TINY[family])
     size = 41
-    x = np.zeros((1, size, size, 1), np.float32)
+    x = np.zeros((1, size, size, channels), np.float32)
     base = np.asarray(net(x))
-    x[0, size // 2, size // 2, 0] = 1.0
-    changed = np.argwhere(np.abs(np.asarray(net(x)) - base)[0, ..., 0] > 0)
+    x[0, size // 2, size // 2, :] = 1.0
+    changed = np.argwhere(np.abs(np.asarray(net(x)) - base)[0].max(axis=-1) > 0) // s
     reach = np.abs(changed - size // 2).max()
-    assert reach == net.receptive_field // 2
+    if family == "srgan":  # counted per stage in whole input pixels: may round up by one
+        assert reach <= net.receptive_field // 2 <= reach + 1
+    else:
+        assert reach == net.receptive_field // 2
 
 
 def test_vdsr_is_a_global_residual():
@@ -100,9 +116,31 @@ def test_bfloat16_body_keeps_float32_weights_and_output(family):
     assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in half.layers}
     half.set_weights(full.get_weights())
     assert all(w.dtype == np.float32 for w in half.get_weights())
-    x = np.random.default_rng(2).random((1, 16, 16, 1)).astype(np.float32)
+    x = np.random.default_rng(2).random((1, 16, 16, nets.facts(family).channels)).astype(np.float32)
     out_full, out_half = np.asarray(full(x)), np.asarray(half(x))
     assert out_half.dtype == np.float32
     assert np.abs(out_half - out_full).max() < 0.02  # bfloat16 inner layers: close, not equal
     with pytest.raises(ValueError, match="precision"):
         nets.build(family, TINY[family], precision="float16")
+
+
+@pytest.mark.parametrize("scale, stages", [(2, [2]), (3, [3]), (4, [2, 2])])
+def test_srresnet_upsamples_by_pixel_shuffle_and_starts_without_checkerboard(scale, stages):
+    import keras
+
+    net = nets.build("srgan", {"scale": scale, "blocks": 1, "filters": 4})
+    assert [conv.filters for conv in net.up] == [4 * r * r for r in stages]
+    features = np.random.default_rng(3).random((1, 5, 5, 4)).astype(np.float32)
+    for conv, r in zip(net.up, stages):  # ICNR: every sub-pixel of a channel starts equal
+        out = np.asarray(keras.ops.depth_to_space(conv(features), r, data_format="channels_last"))
+        blocks = out.reshape(1, 5, r, 5, r, 4)
+        assert np.allclose(blocks, blocks[:, :, :1, :, :1], atol=1e-6)
+    # untrained, the network is nearest-neighbour upsampling plus a near-zero residual
+    x = np.random.default_rng(4).random((1, 6, 7, 3)).astype(np.float32)
+    nearest = np.repeat(np.repeat(x, scale, axis=1), scale, axis=2)
+    assert np.abs(np.asarray(net(x)) - nearest).max() < 0.1
+
+
+def test_srresnet_defaults_are_the_papers_size():
+    net = nets.build("srgan", {})
+    assert (net.scale, len(net.body), net.filters) == (4, 16, 64)

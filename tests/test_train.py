@@ -88,10 +88,39 @@ def test_run_resume_and_ship(data, tmp_path):
         srcodec.unregister_model("tiny-vdsr")
 
 
+def test_low_resolution_pairs_are_uint8_and_aligned(photo):
+    lr, hr = train.make_pair(photo, 3, "jpeg", 40, "lowres")
+    assert lr.dtype == hr.dtype == np.uint8 and lr.shape == (32, 42, 3) and hr.shape == (96, 126, 3)
+    assert np.array_equal(lr, resample.degrade(photo, 3, "jpeg", 40)[:, :42]) and np.array_equal(hr, photo[:, :126])
+    sampler = train.PatchSampler([photo], tiny_config(family="srgan", net={"blocks": 1, "filters": 4}, scales=(3,),
+                                                      patch=8))
+    x, y = sampler.batch(2)
+    assert x.shape == (4, 8, 8, 3) and y.shape == (4, 24, 24, 3) and x.dtype == y.dtype == np.float32
+    # each target patch is the one its input patch was made from: downsampled, they agree
+    assert all(np.abs(resample.downsample(yi * 255, 3) - xi * 255).mean() < 12 for xi, yi in zip(x, y))
+
+
+def test_a_low_resolution_rgb_family_trains_and_decodes(data, tmp_path):
+    config = tiny_config(model_id="tiny-srgan", family="srgan", net={"blocks": 1, "filters": 4}, scales=(2,), patch=12,
+                         loss="l1", steps=4, val_every=2)
+    record_path = train.train(config, data, tmp_path / "run", log=lambda m: None)
+    record = json.loads(record_path.read_text())
+    assert record["config"] == {"scale": 2, "blocks": 1, "filters": 4} and record["objective"] == "distortion"
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log] == [2, 4] and 15 < log[-1]["val_psnr"]["x2"] < 50
+    srcodec.register_model(record["id"], record_path.parent / record["weights"], family="srgan", scales=[2],
+                           config=record["config"], sha256=record["sha256"])
+    try:
+        image = np.asarray(Image.open(data / "va" / "0.png"))
+        assert srcodec.decode(srcodec.encode(image, scale=2, model="tiny-srgan")).shape == image.shape
+    finally:
+        srcodec.unregister_model("tiny-srgan")
+
+
 def test_adjustable_clipping_bounds_each_update():
     import keras
 
-    opt = train._optimizer(tiny_config(optimizer="sgd-clip", lr=0.5, clip_theta=0.01))
+    opt = train.run._optimizer(tiny_config(optimizer="sgd-clip", lr=0.5, clip_theta=0.01))
     var = keras.Variable(np.zeros(3, np.float32))
     opt.apply([keras.ops.convert_to_tensor(np.array([100.0, -100.0, 0.001], np.float32))], [var])
     # gradients are clipped to theta/lr = 0.02, so the first step moves at most lr * 0.02

@@ -91,6 +91,20 @@ def _conv(k: int, c_in: int, c_out: int) -> int:
     return k * k * c_in * c_out + c_out
 
 
+def _stages(scale: int) -> list[int]:
+    """Pixel-shuffle factors making up `scale` (x4 and x8 as x2 stages); srgan.stages's twin,
+    here so that the table needs no Keras."""
+    return [] if scale == 1 else [2] * {4: 2, 8: 3}[scale] if scale in (4, 8) else [scale]
+
+
+def _srresnet_parameters(c: dict) -> int:
+    f = c["filters"]
+    prelu = f  # one slope per channel
+    count = _conv(3, 3, f) + prelu + c["blocks"] * (2 * _conv(3, f, f) + prelu) + _conv(3, f, f)
+    count += sum(_conv(3, f, f * r * r) + prelu for r in _stages(c["scale"]))
+    return count + _conv(3, f, 3)
+
+
 TABLE: dict[str, Family] = {
     family.name: family
     for family in (
@@ -117,6 +131,16 @@ TABLE: dict[str, Family] = {
             parameters=lambda c: _conv(3, 1, c["filters"])
             + (c["depth"] - 2) * _conv(3, c["filters"], c["filters"])
             + _conv(3, c["filters"], 1),
+        ),
+        Family(
+            name="srgan",
+            colour="rgb",
+            input_space="lowres",
+            sampled=False,
+            tileable=True,
+            options={"scale": Option(1, 8), "blocks": Option(0, 64), "filters": Option(1, 256)},
+            defaults={"scale": 4, "blocks": 16, "filters": 64},
+            parameters=_srresnet_parameters,
         ),
     )
 }

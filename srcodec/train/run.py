@@ -1,154 +1,29 @@
-"""Training the Y-channel families (SRCNN, VDSR) on pairs made by `resample.degrade`.
-
-Training-only: the inference path (api, container, zoo, nets, resample) never imports this.
+"""One training run: build, optimise, validate, checkpoint and resume, export.
 
     srcodec train --recipe vdsr-y-codec --data ../shared/datasets --out runs/vdsr-y-codec
 
-A run reads folders of images, makes LR/HR pairs with the codec's own degradation (clean
-bicubic for the papers' protocol, or JPEG-coded at a range of qualities for codec-aware
-models), samples augmented patches, and trains with Adam + cosine decay or with the VDSR
-paper's SGD at a high learning rate with adjustable gradient clipping. It checkpoints (and
-resumes from) ``OUT/checkpoint.weights.h5`` (network and optimizer state), logs loss and validation PSNR to ``OUT/log.jsonl``,
-and writes ``OUT/<id>.weights.h5`` plus ``OUT/<id>.json``, a record the zoo takes as it is.
+It checkpoints (and resumes from) ``OUT/checkpoint.weights.h5`` (network and optimizer
+state), logs loss and validation PSNR to ``OUT/log.jsonl``, and writes the inference network
+alone to ``OUT/<id>.weights.h5`` plus ``OUT/<id>.json``, a record the zoo takes as it is.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from srcodec import metrics, resample
+from srcodec import nets
 from srcodec.errors import ArgumentError
-from srcodec.inference import run_net
 from srcodec.provenance import git_commit
-
-RECIPES = Path(__file__).with_name("recipes")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a training run (written beside the weights)."""
-
-    model_id: str
-    family: str
-    net: dict = field(default_factory=dict)
-    scales: tuple[int, ...] = (2, 3, 4)
-    train_sets: tuple[str, ...] = ("t91", "bsd200")
-    val_set: str = "set5"
-    codec: str | None = None  # None: clean bicubic LR (papers' protocol)
-    qualities: tuple[int, int] = (10, 95)  # inclusive range sampled for codec-aware pairs
-    variants: int = 2  # degraded copies per (image, scale), each at its own quality
-    patch: int = 41
-    batch: int = 64
-    steps: int = 5000
-    optimizer: str = "adam"  # "adam" (cosine decay) or "sgd-clip" (VDSR: step decay, clipping)
-    lr: float = 1e-4
-    lr_floor: float = 0.01  # adam: final lr as a fraction of lr
-    lr_decay_every: int = 0  # sgd-clip: multiply lr by 0.1 this often (0: never)
-    clip_theta: float = 0.01  # sgd-clip: gradients are clipped to [-theta/lr, theta/lr]
-    precision: str = "mixed_bfloat16"
-    seed: int = 0
-    val_every: int = 500
-    default: tuple[int, ...] = ()  # scales at which the shipped model becomes model="auto"
-    default_qualities: tuple[int, int] = (1, 100)  # ... for JPEG qualities in this range
-    init: str | None = None  # zoo model whose weights start the run (same architecture); None: random
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> "TrainConfig":
-        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ArgumentError(f"unknown recipe keys {sorted(unknown)}")
-        raw = dict(raw)
-        for key in ("scales", "train_sets", "qualities", "default", "default_qualities"):
-            if key in raw:
-                raw[key] = tuple(raw[key])
-        return cls(**raw)
-
-    @classmethod
-    def from_json(cls, path: Path, **overrides) -> "TrainConfig":
-        raw = {**json.loads(Path(path).read_text()), **{k: v for k, v in overrides.items() if v is not None}}
-        return cls.from_dict(raw)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-# ---- data ---------------------------------------------------------------------------------
-
-def read_folder(folder: Path) -> list[np.ndarray]:
-    """uint8 RGB images of a folder (grey ones as RGB), sorted by name."""
-    from srcodec import images
-
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in images.SUFFIXES)
-    return [resample.as_rgb(images.to_array(path)) for path in paths]
-
-
-def full_range_y(rgb: np.ndarray) -> np.ndarray:
-    """Full-range Y (float32, 0..255): what the decoder's Y networks see."""
-    return resample.rgb_to_ycbcr(rgb)[..., 0]
-
-
-def make_pair(hr: np.ndarray, scale: int, codec: str | None, quality: int) -> tuple[np.ndarray, np.ndarray]:
-    """(network input, target) full-image Y planes in 0..1 for one degradation of `hr`.
-
-    The input is exactly what decoding computes: the degraded LR image, its Y upsampled with
-    the codec's bicubic and cropped to the original size.
-    """
-    lr = resample.degrade(hr, scale, codec, quality)
-    upsampled = resample.upsample(full_range_y(lr), scale)[: hr.shape[0], : hr.shape[1]]
-    return (upsampled / 255.0).astype(np.float32), (full_range_y(hr) / 255.0).astype(np.float32)
-
-
-class PatchSampler:
-    """Random augmented patches from precomputed degraded pairs; batch i depends only on
-    (seed, i), so a resumed run draws the same batches as an uninterrupted one."""
-
-    def __init__(self, images: list[np.ndarray], config: TrainConfig, log=lambda msg: None) -> None:
-        rng = np.random.default_rng(config.seed)
-        self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        started = time.time()
-        for n, hr in enumerate(images):
-            for scale in config.scales:
-                copies = 1 if config.codec is None else config.variants
-                for _ in range(copies):
-                    quality = int(rng.integers(config.qualities[0], config.qualities[1] + 1))
-                    if scale == 1 and config.codec is None:
-                        continue  # clean scale 1 is the identity: nothing to learn
-                    pair = make_pair(hr, scale, config.codec, quality)
-                    if min(pair[0].shape) >= config.patch:
-                        self.pairs.append(pair)
-            if n % 50 == 0:
-                log(f"degraded {n + 1}/{len(images)} images ({time.time() - started:.0f}s)")
-        if not self.pairs:
-            raise ArgumentError(f"no training image is at least {config.patch} pixels on each side")
-        areas = np.array([p[0].size for p in self.pairs], dtype=np.float64)
-        self.weights = areas / areas.sum()
-        self.config = config
-
-    def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        c = self.config
-        rng = np.random.default_rng((c.seed, index))
-        x = np.empty((c.batch, c.patch, c.patch, 1), np.float32)
-        y = np.empty_like(x)
-        for i, k in enumerate(rng.choice(len(self.pairs), size=c.batch, p=self.weights)):
-            inp, tgt = self.pairs[k]
-            top = rng.integers(0, inp.shape[0] - c.patch + 1)
-            left = rng.integers(0, inp.shape[1] - c.patch + 1)
-            a = inp[top : top + c.patch, left : left + c.patch]
-            b = tgt[top : top + c.patch, left : left + c.patch]
-            turns, flip = rng.integers(0, 4), rng.integers(0, 2)
-            a, b = np.rot90(a, turns), np.rot90(b, turns)
-            if flip:
-                a, b = a[:, ::-1], b[:, ::-1]
-            x[i, ..., 0], y[i, ..., 0] = a, b
-        return x, y
+from srcodec.train import losses
+from srcodec.train.config import TrainConfig
+from srcodec.train.data import PatchSampler, read_folder
+from srcodec.train.validate import validate, validation_pairs
 
 
 # ---- optimisation -------------------------------------------------------------------------
@@ -190,30 +65,6 @@ def _adjustable_clip_sgd():
             return {**super().get_config(), "theta": self.theta}
 
     return AdjustableClipSGD
-
-
-# ---- validation ---------------------------------------------------------------------------
-
-def validation_pairs(images: list[np.ndarray], config: TrainConfig) -> dict[int, list]:
-    """(input, target) pairs per scale, degraded as in training (codec-aware runs at quality
-    40); made once per run, since they do not change between validations."""
-    return {scale: [make_pair(hr, scale, config.codec, 40) for hr in images] for scale in config.scales}
-
-
-def validate(net, pairs: dict[int, list]) -> dict[str, float]:
-    """Mean Y-PSNR per scale of `net` on `pairs`, on the papers' studio-range Y rounded to 8
-    bits with `scale` border pixels cropped, so that clean runs read like the papers' tables."""
-    out = {}
-    for scale, scale_pairs in pairs.items():
-        psnrs = []
-        for inp, tgt in scale_pairs:
-            pred = run_net(net, inp[..., None])[..., 0]
-            # studio Y = 16 + 219/255 * full-range Y (same BT.601 weights, scaled)
-            studio = [resample.to_uint8(16.0 + 219.0 * np.clip(y, 0, 1)) for y in (pred, tgt)]
-            crop = slice(scale, -scale)
-            psnrs.append(metrics.psnr_y(studio[1][crop, crop], studio[0][crop, crop]))
-        out[f"x{scale}"] = round(float(np.mean(psnrs)), 3)
-    return out
 
 
 # ---- the run ------------------------------------------------------------------------------
@@ -278,7 +129,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     # precision; its convolutions compute in config.precision (possibly bfloat16).
     net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32", layer_dtype=config.precision)
     net.build((None, None, None, nets.facts(config.family).channels))
-    net.compile(optimizer=_optimizer(config), loss="mean_squared_error")
+    net.compile(optimizer=_optimizer(config), loss=losses.pixel(config.loss))
     state_path = out / "state.json"
     if state_path.exists():
         state = json.loads(state_path.read_text())
@@ -290,18 +141,18 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
             _start_from(net, config.init)
             log(f"starting from the weights of {config.init}")
 
-    started, losses = time.time() - state["seconds"], []
+    started, batch_losses = time.time() - state["seconds"], []
     step = state["step"]
     stop = config.steps if until is None else min(until, config.steps)
     with open(out / "log.jsonl", "a") as logfile:
         while step < stop:
             x, y = sampler.batch(step)
-            losses.append(float(net.train_on_batch(x, y)))
+            batch_losses.append(float(net.train_on_batch(x, y)))
             step += 1
             if step % config.val_every == 0 or step == stop:
-                entry = {"step": step, "loss": float(np.mean(losses)), "seconds": round(time.time() - started, 1)}
+                entry = {"step": step, "loss": float(np.mean(batch_losses)), "seconds": round(time.time() - started, 1)}
                 entry["val_psnr"] = validate(net, val_pairs) if val_pairs else {}
-                losses = []
+                batch_losses = []
                 state.update(step=step, seconds=entry["seconds"])
                 state["val"].append(entry)
                 _save_checkpoint(net, out)
@@ -325,6 +176,7 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         "config": net.get_config(),
         "weights": weights.name,
         "sha256": sha256_file(weights),
+        "objective": config.objective,
         "default": list(config.default),
         "default_qualities": list(config.default_qualities),
         "training": {
