@@ -1,6 +1,6 @@
 """The rate-distortion harness.
 
-    python -m benchmarks [IMAGES...] --out DIR [--quick] [--codecs ...] [--models ...]
+    python -m benchmarks [IMAGES...] --out DIR [--quick] [--perceptual] [--codecs ...] [--models ...]
                          [--workers N] [--format jsonl|csv]
 
 IMAGES are files or folders (none: scikit-image's sample photos). Writes DIR/results.jsonl
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--quick", action="store_true",
                         help="8 qualities a curve (instead of 10-11), srcodec at scales 1 and 2 only")
+    parser.add_argument("--perceptual", action="store_true",
+                        help="also score SSIMULACRA2 and the VGG16 feature distance (~1 s a setting more)")
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
     parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({CURRENT_MODELS_HELP})")
@@ -56,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         images = collect(args.images)
         models = args.models if args.models is not None else current_models()
-        families = {m: srcodec.zoo.get(m).family for m in models}
+        families = {m: (srcodec.zoo.get(m).family, srcodec.zoo.get(m).objective) for m in models}
     except (FileNotFoundError, srcodec.SrcodecError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 1
-    units = sweep.plan(images, args.codecs, models, args.quick)
+    units = sweep.plan(images, args.codecs, models, args.quick, args.perceptual)
     results = sweep.ResultsFile(args.out / f"results.{args.format}")
     from tqdm import tqdm
 

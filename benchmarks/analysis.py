@@ -4,6 +4,10 @@ A curve is one codec (or one srcodec model at one scale): its points are the mea
 mean quality over the images at each quality setting. Only points on the curve's Pareto
 front (more bits must buy more quality) are kept, since interpolation needs a monotone curve;
 the dropped points stay in the results file.
+
+Metrics where lower is better (the VGG16 feature distance) are negated inside a curve, so that
+Pareto fronts, BD deltas and comparisons read the same for every metric (a positive BD-quality
+is always an improvement); `Curve.values` gives the metric's own values back.
 """
 
 from __future__ import annotations
@@ -15,15 +19,22 @@ from dataclasses import dataclass
 import numpy as np
 
 BD_METHOD = "pchip"
-FAMILIES = ("srcnn", "vdsr", "perceptual", "srgan", "pixelcnn")  # the literature's five
+HIGHER_IS_BETTER = {"psnr_rgb": True, "psnr_y": True, "ssim": True, "ms_ssim": True, "ssimulacra2": True,
+                    "vgg_distance": False}
 
 
 @dataclass(frozen=True)
 class Curve:
     name: str  # "jpeg", "srcodec:vdsr-y-codec@x2", "srcodec:best", ...
     bpp: np.ndarray
-    quality: np.ndarray  # PSNR (dB) or SSIM, by what the curve was built for
+    quality: np.ndarray  # the metric the curve was built for, negated when lower is better
     settings: tuple = ()  # what made each point (quality, or (model, scale, quality) for best)
+    sign: int = 1  # -1: `quality` is the negated metric
+
+    @property
+    def values(self) -> np.ndarray:
+        """The metric's own values at the curve's points."""
+        return self.sign * self.quality
 
 
 def srcodec_curve(model: str, scale: int) -> str:
@@ -53,9 +64,13 @@ def pareto(bpp, quality, settings=()) -> tuple[np.ndarray, np.ndarray, tuple]:
 
 
 def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
-    """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best``."""
+    """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best``.
+    Rows whose `metric` is NaN (not measured) are left out."""
+    sign = 1 if HIGHER_IS_BETTER[metric] else -1
     groups: dict[str, dict[int, list[dict]]] = {}
     for r in rows:
+        if math.isnan(r.get(metric, math.nan)):
+            continue
         name = r["codec"] if r["codec"] != "srcodec" else srcodec_curve(r["model"], r["scale"])
         groups.setdefault(name, {}).setdefault(r["quality"], []).append(r)
     out, best_points = {}, []
@@ -63,13 +78,13 @@ def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
         images = {r["image"] for rs in by_quality.values() for r in rs}
         qs = [q for q in sorted(by_quality) if len(by_quality[q]) == len(images)]  # complete settings only
         bpp = np.array([np.mean([r["bpp"] for r in by_quality[q]]) for q in qs])
-        quality = np.array([np.mean([r[metric] for r in by_quality[q]]) for q in qs])
+        quality = np.array([sign * np.mean([r[metric] for r in by_quality[q]]) for q in qs])
         if name.startswith("srcodec:"):
             best_points += [(b, v, (name[8:], q)) for b, v, q in zip(bpp, quality, qs)]
-        out[name] = Curve(name, *pareto(bpp, quality, tuple(qs)))
+        out[name] = Curve(name, *pareto(bpp, quality, tuple(qs)), sign=sign)
     if best_points:
         b, v, s = zip(*best_points)
-        out["srcodec:best"] = Curve("srcodec:best", *merge_close(*pareto(np.array(b), np.array(v), s)))
+        out["srcodec:best"] = Curve("srcodec:best", *merge_close(*pareto(np.array(b), np.array(v), s)), sign=sign)
     return out
 
 

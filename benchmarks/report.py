@@ -22,15 +22,31 @@ def _fmt(value, spec=".2f", unit="", none="-") -> str:
     return format(value, spec) + unit
 
 
-def summarise(rows: list[dict], models: dict[str, str]) -> dict:
-    """Everything the report says, as data. `models`: zoo id -> family of the swept models."""
-    psnr, ssim = analysis.curves(rows, "psnr_rgb"), analysis.curves(rows, "ssim")
+# report name -> (results column, axis label); the perceptual ones only when a sweep measured them
+METRICS = {
+    "psnr": ("psnr_rgb", "RGB-PSNR (dB)"),
+    "ssim": ("ssim", "SSIM (RGB)"),
+    "ssimulacra2": ("ssimulacra2", "SSIMULACRA2 (higher is better)"),
+    "vgg": ("vgg_distance", "VGG16 feature distance (LPIPS formula, uniform weights; lower is better)"),
+}
+OBJECTIVE_METRIC = {"distortion": "psnr", "perception": "ssimulacra2"}  # how each objective's models are judged
+
+
+def summarise(rows: list[dict], models: dict[str, tuple[str, str]]) -> dict:
+    """Everything the report says, as data. `models`: zoo id -> (family, objective) of the
+    swept models."""
+    all_curves = {name: analysis.curves(rows, column) for name, (column, _) in METRICS.items()}
+    all_curves = {name: c for name, c in all_curves.items() if c}  # perceptual: only when measured
+    psnr, ssim = all_curves.get("psnr", {}), all_curves.get("ssim", {})
     anchor_p, anchor_s = psnr.get("jpeg"), ssim.get("jpeg")
-    summary = {"bd": {}, "saved": {}, "crossover": {}, "families": {}, "curves": {"psnr": psnr, "ssim": ssim}}
+    summary = {"bd": {}, "saved": {}, "crossover": {}, "families": {}, "curves": all_curves}
     if anchor_p is not None:
         for name in psnr:
             if name != "jpeg":
-                summary["bd"][name] = {"psnr": analysis.bd(anchor_p, psnr[name]), "ssim": analysis.bd(anchor_s, ssim[name])}
+                summary["bd"][name] = {
+                    metric: analysis.bd(curves["jpeg"], curves[name])
+                    for metric, curves in all_curves.items() if "jpeg" in curves and name in curves
+                }
     best_p, best_s = psnr.get("srcodec:best"), ssim.get("srcodec:best")
     if best_p is not None and anchor_p is not None:
         for metric, anchor, best in (("psnr", anchor_p, best_p), ("ssim", anchor_s, best_s)):
@@ -41,9 +57,11 @@ def summarise(rows: list[dict], models: dict[str, str]) -> dict:
                 summary["crossover"][codec] = analysis.compare(best_p, psnr[codec])
     from srcodec import zoo
 
-    for family in analysis.FAMILIES:
+    from srcodec import nets
+
+    for family in nets.FAMILIES:
         summary["families"][family] = [
-            r.id if r.id in models else f"{r.id} (not in this sweep{_successor(r)})"
+            (r.id if r.id in models else f"{r.id} (not in this sweep{_successor(r)})") + f" [{r.objective}]"
             for r in zoo.list_models() if r.family == family
         ] or None
     return summary
@@ -55,14 +73,23 @@ def _successor(record) -> str:
 
 def markdown(summary: dict, title: str) -> str:
     lines = [f"# {title}", ""]
+    perceptual = [m for m in ("ssimulacra2", "vgg") if m in summary["curves"]]
     lines += ["## Bjontegaard deltas against plain JPEG (pchip; negative BD-rate = fewer bytes)", "",
-              "| curve | BD-rate PSNR | BD-PSNR (dB) | PSNR range (dB) | BD-rate SSIM | BD-SSIM |",
-              "|---|---|---|---|---|---|"]
+              "| curve | BD-rate PSNR | BD-PSNR (dB) | PSNR range (dB) | BD-rate SSIM | BD-SSIM |"
+              + "".join(f" BD-rate {m} | BD-{m} (+ better) |" for m in perceptual),
+              "|---|---|---|---|---|---|" + "---|---|" * len(perceptual)]
     for name, r in sorted(summary["bd"].items()):
         p, s = r["psnr"], r["ssim"]
         rng = f"{p['quality_range'][0]:.1f}-{p['quality_range'][1]:.1f}" if p["quality_range"] else "no overlap"
+        extra = "".join(
+            f" {_fmt(r[m]['bd_rate'], '+.1f', '%')} | {_fmt(r[m]['bd_quality'], '+.3f')} |" if m in r else " - | - |"
+            for m in perceptual
+        )
         lines.append(f"| {name} | {_fmt(p['bd_rate'], '+.1f', '%')} | {_fmt(p['bd_quality'], '+.2f')} | {rng} | "
-                     f"{_fmt(s['bd_rate'], '+.1f', '%')} | {_fmt(s['bd_quality'], '+.4f')} |")
+                     f"{_fmt(s['bd_rate'], '+.1f', '%')} | {_fmt(s['bd_quality'], '+.4f')} |" + extra)
+    if perceptual:
+        lines += ["", "(vgg: the VGG16 feature distance, LPIPS's formula with uniform weights, not LPIPS; "
+                  "its BD-quality is the distance saved, so positive is better)"]
     if summary["saved"]:
         lines += ["", "## Bytes saved by srcodec (best model and scale per rate) against plain JPEG", "",
                   "| JPEG quality | JPEG bpp | PSNR | srcodec bpp | saved at equal PSNR | SSIM | saved at equal SSIM |",
@@ -87,24 +114,31 @@ def markdown(summary: dict, title: str) -> str:
                 head = f"srcodec is {labels[0]} from {c['range'][0]:.3f} bpp"
             runs = "; ".join(f"{label} {a:.3f}-{b:.3f}" for a, b, label in c["segments"])
             lines.append(f"- {codec}: {head} (runs, bpp: {runs})")
-    lines += ["", "## Network families", ""]
+    lines += ["", "## Network families (models [objective])", ""]
     for family, ids in summary["families"].items():
         lines.append(f"- {family}: {', '.join(ids) if ids else 'no model yet'}")
     return "\n".join(lines) + "\n"
 
 
+MARKERS = "osD^v<>ph*XP"
+
+
 def _plot(curves: dict, ylabel: str, path_stem: Path) -> list[Path]:
+    """One RD plot. Every curve has its own colour (tab20: 20 of them) and its own marker, so
+    that curves stay apart past ten, and in print."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    for name, c in sorted(curves.items()):
+    colours = plt.get_cmap("tab20").colors
+    for i, (name, c) in enumerate(sorted(curves.items())):
+        style = dict(color=colours[i % len(colours)], marker=MARKERS[i % len(MARKERS)])
         if name.startswith("srcodec:") and name != "srcodec:best":
-            ax.plot(c.bpp, c.quality, "--", lw=0.9, marker=".", alpha=0.7, label=name[8:])
+            ax.plot(c.bpp, c.values, "--", lw=0.9, ms=3, alpha=0.8, label=name[8:], **style)
         else:
-            ax.plot(c.bpp, c.quality, "-", lw=2.2 if name == "srcodec:best" else 1.6, marker="o", ms=3, label=name)
+            ax.plot(c.bpp, c.values, "-", lw=2.2 if name == "srcodec:best" else 1.6, ms=4, label=name, **style)
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (whole file / original pixels)")
     ax.set_ylabel(ylabel)
@@ -126,18 +160,24 @@ def _png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def best_per_family(bd: dict, models: dict[str, str]) -> list[tuple[str, int]]:
-    """(model, scale) of each family's curve with the lowest PSNR BD-rate against JPEG in `bd`
-    (`summary["bd"]`); families whose curves have no BD-rate are left out."""
-    best: dict[str, tuple[float, str, int]] = {}
+def best_per_family(bd: dict, models: dict[str, tuple[str, str]]) -> list[tuple[str, int]]:
+    """(model, scale) of the curve with the lowest BD-rate against JPEG in `bd` (`summary["bd"]`)
+    for each (family, objective): distortion models by PSNR, perception models by SSIMULACRA2
+    (PSNR when the sweep did not measure it), so a perceptual model is shown beside its MSE twin.
+    Curves without a BD-rate (NaN: no overlap) are left out."""
+    best: dict[tuple[str, str], tuple[float, str, int]] = {}
     for name, r in bd.items():
         setting = analysis.srcodec_setting(name)
-        if setting is None or r["psnr"]["bd_rate"] is None:
+        if setting is None or setting[0] not in models:
             continue
         model, scale = setting
-        family = models.get(model)
-        if family and (family not in best or r["psnr"]["bd_rate"] < best[family][0]):
-            best[family] = (r["psnr"]["bd_rate"], model, scale)
+        group = models[model]
+        metric = OBJECTIVE_METRIC.get(group[1], "psnr")
+        rate = r.get(metric, r["psnr"])["bd_rate"]
+        if rate is None or math.isnan(rate):
+            continue
+        if group not in best or rate < best[group][0]:
+            best[group] = (rate, model, scale)
     return [(model, scale) for _, model, scale in sorted(best.values(), key=lambda b: b[1])]
 
 
@@ -175,12 +215,11 @@ def write(rows: list[dict], header: dict, models: dict[str, str], out: Path, tit
     summary = summarise(rows, models)
     md = markdown(summary, title)
     (out / "summary.md").write_text(md)
-    plots = _plot(summary["curves"]["psnr"], "RGB-PSNR (dB)", out / "rd_psnr")
-    plots += _plot(summary["curves"]["ssim"], "SSIM (RGB)", out / "rd_ssim")
+    plots = [p for name, curves in summary["curves"].items() for p in _plot(curves, METRICS[name][1], out / f"rd_{name}")]
 
     images = sorted({r["image"] for r in rows})
     crops_html = ""
-    if images and "jpeg" in summary["curves"]["psnr"]:
+    if images and "jpeg" in summary["curves"].get("psnr", {}):
         jpeg_rows = [r for r in rows if r["image"] == images[0] and r["codec"] == "jpeg"]
         low = min(jpeg_rows, key=lambda r: abs(r["bpp"] - 0.25)) if jpeg_rows else None
         if low:

@@ -25,7 +25,8 @@ import numpy as np
 from srcodec.provenance import git_commit
 
 COLUMNS = ("image", "codec", "model", "scale", "quality", "bytes", "bpp", "psnr_rgb", "psnr_y", "ssim",
-           "ms_ssim", "encode_s", "decode_s")
+           "ms_ssim", "ssimulacra2", "vgg_distance", "encode_s", "decode_s", "perceptual_s")
+PERCEPTUAL = ("ssimulacra2", "vgg_distance")  # NaN in rows made without --perceptual
 BASELINES = ("jpeg", "webp", "avif", "jxl")
 SAMPLE_PREFIX = "skimage:"
 
@@ -52,6 +53,7 @@ class Unit:
     model: str  # zoo id for srcodec, "" for baselines
     scale: int
     quality: int
+    perceptual: bool = False  # score SSIMULACRA2 and the VGG16 feature distance too (~1 s a row more)
 
     @property
     def key(self) -> tuple:
@@ -88,6 +90,21 @@ def _scorer(image: str):
     return metrics.Reference(resample.as_rgb(load_reference(image)))
 
 
+@functools.lru_cache(maxsize=2)
+def _perceptual_scorers(image: str) -> tuple:
+    """(SSIMULACRA2, VGG16 feature distance) against the reference, cached per process; the
+    feature distance is None when the VGG16 weights are not here (`srcodec.perceptual`)."""
+    from srcodec import perceptual
+    from srcodec.errors import WeightsError
+
+    reference = load_reference(image)
+    try:
+        features = perceptual.FeatureDistance(reference)
+    except WeightsError:
+        features = None
+    return perceptual.Ssimulacra2(reference), features
+
+
 def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
     import encoders
     import srcodec
@@ -119,16 +136,25 @@ def run_unit(unit: Unit) -> dict:
     rgb_out = resample.as_rgb(decoded)
     scorer = _scorer(unit.image)
     ssim, ms_ssim = scorer.ssim_and_ms_ssim(rgb_out)
+    perceptual = {name: float("nan") for name in PERCEPTUAL}
+    start = time.perf_counter()
+    if unit.perceptual:
+        ssimulacra2, features = _perceptual_scorers(unit.image)
+        perceptual["ssimulacra2"] = ssimulacra2(rgb_out)
+        if features is not None:
+            perceptual["vgg_distance"] = features(rgb_out)
     return {
-        **asdict(unit),
+        **{k: v for k, v in asdict(unit).items() if k != "perceptual"},
         "bytes": len(data),
         "bpp": metrics.bpp(len(data), reference.shape),
         "psnr_rgb": scorer.psnr_rgb(rgb_out),
         "psnr_y": scorer.psnr_y(rgb_out),
         "ssim": ssim,
         "ms_ssim": ms_ssim,
+        **perceptual,
         "encode_s": encode_s,
         "decode_s": decode_s,
+        "perceptual_s": time.perf_counter() - start if unit.perceptual else 0.0,
     }
 
 
@@ -145,9 +171,10 @@ def _init_worker(threads: int) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
-def plan(images: list[str], codecs, models, quick: bool) -> list[Unit]:
+def plan(images: list[str], codecs, models, quick: bool, perceptual: bool = False) -> list[Unit]:
     """Every unit of a sweep: baselines at their qualities, each srcodec model at each scale
-    it serves (of 1..4; quick: of 1..2) at the srcodec qualities."""
+    it serves (of 1..4; quick: of 1..2) at the srcodec qualities; `perceptual` scores them
+    with the perceptual metrics too."""
     from srcodec import zoo
 
     qualities = QUICK_QUALITIES if quick else QUALITIES
@@ -155,11 +182,11 @@ def plan(images: list[str], codecs, models, quick: bool) -> list[Unit]:
     units = []
     for image in images:
         for codec in codecs:
-            units += [Unit(image, codec, "", 1, q) for q in qualities[codec]]
+            units += [Unit(image, codec, "", 1, q, perceptual) for q in qualities[codec]]
         for model in models:
             for scale in zoo.get(model).scales:
                 if scale in scales:
-                    units += [Unit(image, "srcodec", model, scale, q) for q in qualities["srcodec"]]
+                    units += [Unit(image, "srcodec", model, scale, q, perceptual) for q in qualities["srcodec"]]
     return units
 
 
@@ -170,7 +197,7 @@ def header_record() -> dict:
 
     versions = {}
     for dist in ("srcodec", "numpy", "pillow", "pillow-jxl-plugin", "opencv-python-headless", "scikit-image", "keras",
-                 "tensorflow", "bjontegaard"):
+                 "tensorflow", "bjontegaard", "ssimulacra2"):
         try:
             versions[dist] = version(dist)
         except PackageNotFoundError:

@@ -43,6 +43,16 @@ def set5() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def vgg16():
+    """The VGG16 weights of the shared data (the perceptual metric and feature loss need them)."""
+    path = SHARED / "featnets" / "vgg16_imagenet_notop.weights.h5"
+    if not path.is_file():
+        pytest.skip(f"VGG16 weights not found: {path}")
+    os.environ["SRCODEC_VGG16"] = str(path)
+    return path
+
+
 @pytest.fixture
 def tiny_model(tmp_path):
     """A 3-layer SRCNN with a few filters and seeded weights, registered for scales 2 and 3."""

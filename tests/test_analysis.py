@@ -121,3 +121,21 @@ def test_no_overlap_is_nan():
     result = analysis.bd(a, b)
     assert math.isnan(result["bd_rate"]) and math.isnan(result["bd_quality"])
     assert analysis.compare(a, b) == {"range": None, "segments": [], "crossover": None}
+
+
+def test_a_lower_is_better_metric_reads_like_the_others():
+    """The VGG16 feature distance falls with more bits: its curves are negated inside, so a codec
+    that needs 0.8x the bits for the same distance has BD-rate -20% and a positive BD-quality."""
+    def rows(codec, factor):
+        return [{"image": "i", "codec": codec, "model": "", "scale": 1, "quality": q, "bpp": b * factor,
+                 "vgg_distance": 2.0 - 0.4 * np.log2(b), "psnr_rgb": math.nan}
+                for q, b in enumerate(BPP)]
+
+    noise = [{**rows("jpeg", 1.0)[0], "quality": 99, "bpp": 5.0, "vgg_distance": math.nan}]  # not measured: left out
+    curves = analysis.curves(rows("jpeg", 1.0) + rows("webp", 0.8) + noise, "vgg_distance")
+    jpeg, webp = curves["jpeg"], curves["webp"]
+    assert jpeg.sign == -1 and len(jpeg.bpp) == len(BPP)
+    assert np.allclose(jpeg.values, 2.0 - 0.4 * np.log2(BPP))  # the metric's own values for plots and tables
+    result = analysis.bd(jpeg, webp)
+    assert result["bd_rate"] == pytest.approx(-20.0, abs=1e-6) and result["bd_quality"] > 0
+    assert analysis.curves(rows("jpeg", 1.0), "psnr_rgb") == {}  # a metric no row measured: no curve

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from srcodec import metrics
+from srcodec.errors import WeightsError
 
 
 def test_psnr_of_a_known_error():
@@ -77,3 +78,28 @@ def test_prepared_reference_scores_exactly_as_the_functions(photo):
         assert prepared.psnr_y(test) == metrics.psnr_y(reference, test)
         with pytest.raises(ValueError, match="shape"):
             prepared.ssim_and_ms_ssim(test[1:])
+
+
+def test_perceptual_metrics_rank_degradations(photo, vgg16):
+    import srcodec
+    from srcodec import perceptual
+
+    worse, better = (srcodec.decode(srcodec.encode(photo, scale=2, quality=q, model="bicubic")) for q in (10, 80))
+    assert perceptual.ssimulacra2(photo, photo) == pytest.approx(100.0)
+    assert perceptual.ssimulacra2(photo, worse) < perceptual.ssimulacra2(photo, better) < 100
+    distance = perceptual.FeatureDistance(photo)
+    assert distance(photo) == pytest.approx(0.0, abs=1e-6)
+    assert distance(worse) > distance(better) > 0.05
+    assert perceptual.vgg_distance(photo, better) == pytest.approx(distance(better), rel=1e-5)
+    grey = photo[..., 1]
+    assert perceptual.ssimulacra2(grey, grey) == pytest.approx(100.0)  # grey is scored as RGB
+
+
+def test_the_vgg16_weights_are_found_or_named(monkeypatch, tmp_path):
+    from srcodec import perceptual
+
+    monkeypatch.setenv(perceptual.VGG16_ENV, str(tmp_path / "none.h5"))
+    perceptual.feature_net.cache_clear()
+    with pytest.raises(WeightsError, match="not a file"):
+        perceptual.feature_net()
+    perceptual.feature_net.cache_clear()

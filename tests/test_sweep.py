@@ -83,14 +83,20 @@ def test_a_cut_short_last_line_is_run_again(tmp_path, two_images, fmt, cut):
 def test_the_report_shows_each_family_at_its_best_curve():
     from benchmarks import report
 
-    def entry(rate):
-        return {"psnr": {"bd_rate": rate}}
+    def entry(rate, perceptual=None):
+        return {"psnr": {"bd_rate": rate}, **({"ssimulacra2": {"bd_rate": perceptual}} if perceptual else {})}
 
+    nan = float("nan")
     bd = {"webp": entry(-30.0), "srcodec:best": entry(-20.0), "srcodec:a-codec@x2": entry(-25.0),
           "srcodec:a-codec@x1": entry(-10.0), "srcodec:a-clean@x3": entry(-27.0), "srcodec:b@x2": entry(None),
-          "srcodec:bicubic@x2": entry(5.0), "srcodec:bicubic@x1": entry(0.1)}
-    models = {"a-codec": "vdsr", "a-clean": "vdsr", "b": "srcnn", "bicubic": "bicubic"}
-    assert report.best_per_family(bd, models) == [("a-clean", 3), ("bicubic", 1)]  # b: no BD-rate, left out
+          "srcodec:c@x2": entry(nan), "srcodec:c@x4": entry(-3.0),
+          "srcodec:bicubic@x2": entry(5.0), "srcodec:bicubic@x1": entry(0.1),
+          "srcodec:gan@x2": entry(-1.0, perceptual=-40.0), "srcodec:gan@x4": entry(-20.0, perceptual=-10.0)}
+    models = {"a-codec": ("vdsr", "distortion"), "a-clean": ("vdsr", "distortion"), "b": ("srcnn", "distortion"),
+              "c": ("srcnn", "distortion"), "bicubic": ("bicubic", "distortion"), "gan": ("srgan", "perception")}
+    # b has no BD-rate and c's NaN does not hide its other curve; the perception model is judged by
+    # SSIMULACRA2 (its x2, though x4 has the better PSNR), beside the distortion models
+    assert report.best_per_family(bd, models) == [("a-clean", 3), ("bicubic", 1), ("c", 4), ("gan", 2)]
 
 
 def test_the_report_names_the_models_left_out_and_their_successors(monkeypatch):
@@ -101,9 +107,9 @@ def test_the_report_names_the_models_left_out_and_their_successors(monkeypatch):
                zoo.ModelRecord("s-one", "srcnn", (3,))]
     monkeypatch.setattr(zoo, "_records", {r.id: r for r in records})
     assert [r.id for r in zoo.list_models(superseded=False)] == ["s-one", "v-new"]
-    families = report.summarise([], {"v-new": "vdsr"})["families"]
-    assert families["vdsr"] == ["v-new", "v-old (not in this sweep: superseded by v-new)"]
-    assert families["srcnn"] == ["s-one (not in this sweep)"] and families["srgan"] is None
+    families = report.summarise([], {"v-new": ("vdsr", "distortion")})["families"]
+    assert families["vdsr"] == ["v-new [distortion]", "v-old (not in this sweep: superseded by v-new) [distortion]"]
+    assert families["srcnn"] == ["s-one (not in this sweep) [distortion]"] and families["srgan"] is None
 
 
 def test_a_failing_image_does_not_lose_the_others(tmp_path, two_images, monkeypatch):
@@ -152,3 +158,19 @@ def test_command_line_writes_the_report(tmp_path, two_images, capsys):
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     assert cli.main([str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
     assert "no such image" in capsys.readouterr().err
+
+
+def test_a_perceptual_sweep_writes_the_perceptual_columns_and_the_report_shows_them(tmp_path, two_images, capsys,
+                                                                                    vgg16):
+    out = tmp_path / "out"
+    assert cli.main([str(two_images / "a.png"), "--out", str(out), "--quick", "--perceptual", "--codecs", "jpeg",
+                     "webp", "--models", "bicubic", "--workers", "1"]) == 0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    assert all(-200 < r["ssimulacra2"] <= 100 and 0 <= r["vgg_distance"] < 20 and r["perceptual_s"] > 0 for r in rows)
+    jpeg = sorted((r for r in rows if r["codec"] == "jpeg"), key=lambda r: r["quality"])
+    assert jpeg[-1]["ssimulacra2"] > jpeg[0]["ssimulacra2"] and jpeg[-1]["vgg_distance"] < jpeg[0]["vgg_distance"]
+    summary = (out / "summary.md").read_text()
+    assert "BD-rate ssimulacra2" in summary and "BD-rate vgg" in summary and "not LPIPS" in summary
+    assert (out / "rd_ssimulacra2.png").is_file() and (out / "rd_vgg.png").is_file()
+    plain = sweep.run_unit(sweep.Unit(str(two_images / "a.png"), "jpeg", "", 1, 50))
+    assert np.isnan(plain["ssimulacra2"]) and np.isnan(plain["vgg_distance"])  # not asked for: not measured
