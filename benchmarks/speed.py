@@ -4,8 +4,10 @@
 
 For each model and compute precision: megapixels of output per second through
 `srcodec.restore` (colour conversion, bicubic upsampling, tiling and the network), the
-network's FLOPs per output pixel, and the GFLOP/s that achieves. The reference is a 64->64
-3x3 convolution timed on the same machine in the same precision (the layer VDSR is made of).
+network's FLOPs per output pixel (2 x the multiply-adds of every convolution at the resolution
+it runs at, from the family table: `srcodec.nets.Family.work`), and the GFLOP/s that achieves.
+The reference is a 64->64 3x3 convolution timed on the same machine in the same precision (the
+layer VDSR and the SRResNet body are made of).
 """
 
 from __future__ import annotations
@@ -18,16 +20,6 @@ import time
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def conv_flops_per_pixel(net) -> float:
-    """Multiply-adds x 2 of every Conv2D, per pixel of its output (all at one resolution here)."""
-    total = 0.0
-    for layer in net.layers:
-        if layer.__class__.__name__ == "Conv2D":
-            kh, kw, cin, cout = layer.kernel.shape
-            total += 2.0 * kh * kw * cin * cout
-    return total
 
 
 def _best_of(fn, repeats: int) -> float:
@@ -79,12 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = rng.integers(0, 256, (args.size // scale, args.size // scale, 3)).astype(np.uint8)
         seconds = _best_of(lambda: srcodec.restore(lr, scale=scale, model=model, precision=precision), args.repeats)
         megapixels = (lr.shape[0] * scale) * (lr.shape[1] * scale) / 1e6
-        if record.family == "bicubic":
-            flops = 0.0
-        else:
-            # Y networks run on the upsampled image: FLOPs per output pixel as counted.
-            upsampled = nets.facts(record.family).input_space == "upsampled"
-            flops = conv_flops_per_pixel(zoo.load(record)) / (1 if upsampled else scale**2)
+        flops = 0.0 if record.family == "bicubic" else 2.0 * nets.facts(record.family).work(record.config)
         gflops = flops * megapixels * 1e6 / seconds / 1e9
         share = f"{gflops / peak:6.0%}" if flops else "     -"
         print(f"{model:<20} {precision:<9} {scale:>5} {megapixels / seconds:8.2f} {seconds / megapixels:7.2f} "

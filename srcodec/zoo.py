@@ -136,10 +136,14 @@ def _check_record(record: ModelRecord) -> None:
     for name in ("training", "scores"):
         if not isinstance(getattr(record, name), dict):
             raise ArgumentError(f"{name} must be a JSON object, got {getattr(record, name)!r}")
+    facts = nets.facts(record.family)
     try:
-        nets.facts(record.family).check_config(record.config)
+        facts.check_config(record.config)
     except ValueError as exc:
         raise ArgumentError(f"model {record.id!r}: {exc}") from None
+    built_for = record.config.get("scale", facts.defaults.get("scale"))
+    if facts.input_space == "lowres" and record.scales != (built_for,):
+        raise ArgumentError(f"a {record.family} network upsamples by its config's scale {built_for}; scales must be [{built_for}]")
     if not isinstance(record.weights, Path) or not isinstance(record.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", record.sha256):
         raise ArgumentError(f"model {record.id!r} needs a weights file and its sha256 (64 hex digits), got {record.sha256!r}")
 

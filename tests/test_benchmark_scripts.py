@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 import srcodec
-from benchmarks import codec_table, large, paper, speed
+from benchmarks import codec_table, large, paper
 from srcodec import container
 
 
@@ -27,13 +27,6 @@ def test_codec_table_scores_each_decode_with_every_measure(tiny_model, photo):
         decoded = codec_table.decode_as(blob, model)
         assert scores["rgb"][(model, 30)] == metrics.psnr_rgb(photo, decoded)
         assert scores["y"][(model, 30)] == metrics.psnr_y(photo, decoded)
-
-
-def test_flops_per_pixel_counts_every_convolution(tiny_model):
-    from srcodec import zoo
-
-    net = zoo.load(tiny_model)  # 3x3 convs: 1->4, 4->2, 2->1
-    assert speed.conv_flops_per_pixel(net) == 2 * 9 * (1 * 4 + 4 * 2 + 2 * 1)
 
 
 def test_synthetic_large_image_has_the_size_asked():

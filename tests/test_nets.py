@@ -144,3 +144,27 @@ def test_srresnet_upsamples_by_pixel_shuffle_and_starts_without_checkerboard(sca
 def test_srresnet_defaults_are_the_papers_size():
     net = nets.build("srgan", {})
     assert (net.scale, len(net.body), net.filters) == (4, 16, 64)
+
+
+@pytest.mark.parametrize("family, config", [
+    ("srcnn", {}), ("vdsr", {"depth": 5, "filters": 8}), ("srgan", {"scale": 2, "blocks": 2, "filters": 8}),
+    ("srgan", {"scale": 3, "blocks": 1, "filters": 4}), ("srgan", {"scale": 4, "blocks": 1, "filters": 4}),
+])
+def test_the_table_counts_the_work_of_every_convolution_where_it_runs(family, config, monkeypatch):
+    """Multiply-adds per output pixel, traced from the convolutions a forward pass runs."""
+    import keras
+
+    counted = []
+    call = keras.layers.Conv2D.call
+
+    def traced(layer, inputs):
+        out = call(layer, inputs)
+        kh, kw, c_in, c_out = layer.kernel.shape
+        counted.append(out.shape[1] * out.shape[2] * kh * kw * c_in * c_out)
+        return out
+
+    net = nets.build(family, config)
+    monkeypatch.setattr(keras.layers.Conv2D, "call", traced)
+    x = np.zeros((1, 12, 12, nets.facts(family).channels), np.float32)
+    out = net(x)
+    assert sum(counted) / (out.shape[1] * out.shape[2]) == pytest.approx(nets.facts(family).work(config))

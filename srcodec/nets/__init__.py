@@ -68,6 +68,7 @@ class Family:
     options: dict[str, Option]  # the config keys a record may set (absent keys: the constructor's defaults)
     defaults: dict  # the constructor's defaults, for counting parameters
     parameters: Callable[[dict], int]  # weights a config builds, counted without building it
+    multiply_adds: Callable[[dict], float]  # per output pixel, every convolution at the resolution it runs at
 
     @property
     def channels(self) -> int:
@@ -85,6 +86,10 @@ class Family:
         count = self.parameters({**self.defaults, **config})
         if count > MAX_PARAMETERS:
             raise ValueError(f"config {config} builds {count} parameters, over the limit of {MAX_PARAMETERS}")
+
+    def work(self, config: dict) -> float:
+        """Multiply-adds per output pixel of the network `config` builds (see `multiply_adds`)."""
+        return self.multiply_adds({**self.defaults, "scale": 1, **config})
 
 
 def _conv(k: int, c_in: int, c_out: int) -> int:
@@ -105,6 +110,18 @@ def _srresnet_parameters(c: dict) -> int:
     return count + _conv(3, f, 3)
 
 
+def _srresnet_multiply_adds(c: dict) -> float:
+    """The body at low resolution (1/scale^2 of an output pixel each), each sub-pixel
+    convolution at the resolution it runs at, the tail at output resolution."""
+    f, s = c["filters"], c["scale"]
+    low = 9 * 3 * f + (2 * c["blocks"] + 1) * 9 * f * f
+    upsampling, resolution = 0.0, 1
+    for r in _stages(s):
+        upsampling += 9 * f * f * r * r * resolution**2
+        resolution *= r
+    return (low + upsampling) / s**2 + 9 * f * 3
+
+
 TABLE: dict[str, Family] = {
     family.name: family
     for family in (
@@ -119,6 +136,9 @@ TABLE: dict[str, Family] = {
             parameters=lambda c: _conv(c["kernels"][0], 1, c["filters"][0])
             + _conv(c["kernels"][1], c["filters"][0], c["filters"][1])
             + _conv(c["kernels"][2], c["filters"][1], 1),
+            multiply_adds=lambda c: c["kernels"][0] ** 2 * c["filters"][0]
+            + c["kernels"][1] ** 2 * c["filters"][0] * c["filters"][1]
+            + c["kernels"][2] ** 2 * c["filters"][1],
         ),
         Family(
             name="vdsr",
@@ -131,6 +151,7 @@ TABLE: dict[str, Family] = {
             parameters=lambda c: _conv(3, 1, c["filters"])
             + (c["depth"] - 2) * _conv(3, c["filters"], c["filters"])
             + _conv(3, c["filters"], 1),
+            multiply_adds=lambda c: 9 * c["filters"] * (2 + (c["depth"] - 2) * c["filters"]),
         ),
         Family(
             name="srgan",
@@ -141,6 +162,7 @@ TABLE: dict[str, Family] = {
             options={"scale": Option(1, 8), "blocks": Option(0, 64), "filters": Option(1, 256)},
             defaults={"scale": 4, "blocks": 16, "filters": 64},
             parameters=_srresnet_parameters,
+            multiply_adds=_srresnet_multiply_adds,
         ),
     )
 }

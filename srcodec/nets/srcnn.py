@@ -33,7 +33,7 @@ class SRCNN(keras.Model):
         self.reconstruct.build(shape[:-1] + (self.filters[1],))
         self.built = True
 
-    def call(self, x):
+    def call(self, x, training=False):
         return keras.ops.cast(self.reconstruct(self.map(self.extract(x))), x.dtype)
 
     def get_config(self):

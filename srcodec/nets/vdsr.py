@@ -40,7 +40,7 @@ class VDSR(keras.Model):
         self.tail.build(shape)
         self.built = True
 
-    def call(self, x):
+    def call(self, x, training=False):
         y = x
         for conv in self.body:
             y = conv(y)
