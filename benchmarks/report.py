@@ -59,7 +59,7 @@ def summarise(rows: list[dict], models: dict[str, tuple[str, str]]) -> dict:
 
     from srcodec import nets
 
-    for family in nets.FAMILIES:
+    for family in (*nets.TABLE, *nets.PLANNED):
         summary["families"][family] = [
             (r.id if r.id in models else f"{r.id} (not in this sweep{_successor(r)})") + f" [{r.objective}]"
             for r in zoo.list_models() if r.family == family

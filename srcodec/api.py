@@ -62,6 +62,21 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     return int(value)
 
 
+def _sampling(record: zoo.ModelRecord, seed, temperature) -> tuple[int | None, float | None]:
+    """(seed, temperature) for `record`: defaults for a sampled model (seed 0, the record's
+    temperature), None for a deterministic one (which refuses them)."""
+    if not record.sampled:
+        if seed is not None or temperature is not None:
+            raise ArgumentError(f"seed and temperature apply to sampled models; {record.id!r} is deterministic")
+        return None, None
+    seed = 0 if seed is None else _check_int("seed", seed, 0, 2**32 - 1)
+    if temperature is None:
+        temperature = record.temperature
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not 0.0 <= temperature <= 65.535:
+        raise ArgumentError(f"temperature must be a number in 0..65.535, got {temperature!r}")
+    return seed, round(float(temperature) * 1000) / 1000  # what the header can carry: thousandths
+
+
 def _limit(max_pixels: object) -> int:
     return MAX_PIXELS if max_pixels is None else _check_int("max_pixels", max_pixels, 1, 2**62)
 
@@ -112,13 +127,7 @@ def encode(
     # quality-limited defaults were measured on JPEG; for other codecs only full-range ones apply
     integral = isinstance(quality, numbers.Integral) and not isinstance(quality, bool)  # checked by the codec
     record = zoo.resolve(model, scale, quality=int(quality) if codec == "jpeg" and integral else None)
-    if record.sampled:
-        seed = 0 if seed is None else _check_int("seed", seed, 0, 2**32 - 1)
-        temperature = 1.0 if temperature is None else float(temperature)
-        if not 0.0 <= temperature <= 65.535:
-            raise ArgumentError(f"temperature must be in 0..65.535, got {temperature}")
-    elif seed is not None or temperature is not None:
-        raise ArgumentError(f"seed and temperature apply to sampled models; {record.id!r} is deterministic")
+    seed, temperature = _sampling(record, seed, temperature)
     pixels = images.to_array(image, alpha=alpha, max_pixels=_limit(max_pixels))
     lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], scale)
     if max(lr_h, lr_w) > module.MAX_DIMENSION:
@@ -244,6 +253,11 @@ def decode(
     record = zoo.get(header.model)
     if header.scale not in record.scales:
         raise UnknownModelError(f"model {record.id!r} serves scales {list(record.scales)}, not {header.scale}")
+    if record.sampled != (header.seed is not None):
+        raise FormatError(
+            f"model {record.id!r} is {'sampled' if record.sampled else 'deterministic'}: its files "
+            f"{'must' if record.sampled else 'cannot'} carry a seed and a temperature"
+        )
     if header.digest != record.digest:
         raise WeightsError(
             f"file was encoded for {record.id!r} weights {header.digest.hex() if header.digest else 'none'}, "
@@ -278,9 +292,11 @@ def decode(
             raise TimeLimitError(f"decoding took longer than the {timeout} s it was given")
 
     check_time()
-    return super_resolve(lr, header.scale, record, precision=precision, chroma_radius=chroma, on_tile=check_time)[
-        : header.height, : header.width
-    ]
+    restored = super_resolve(
+        lr, header.scale, record, precision=precision, chroma_radius=chroma, on_tile=check_time,
+        seed=header.seed or 0, temperature=header.temperature,
+    )
+    return restored[: header.height, : header.width]
 
 
 def restore(
@@ -291,15 +307,19 @@ def restore(
     precision: str = "auto",
     alpha: str = "error",
     max_pixels: int | None = None,
+    seed: int | None = None,
+    temperature: float | None = None,
 ) -> np.ndarray:
     """Super-resolve an already-small image `scale` times with a zoo model (no container).
 
-    `lr_image` and `alpha` as for `encode`, `precision` as for `decode`. The output may have at
-    most `max_pixels` pixels (default `srcodec.MAX_PIXELS`; `LimitError`). Returns uint8 HxWx3
+    `lr_image` and `alpha` as for `encode`, `precision` as for `decode`, `seed` and
+    `temperature` as for `encode` (sampled models only). The output may have at most
+    `max_pixels` pixels (default `srcodec.MAX_PIXELS`; `LimitError`). Returns uint8 HxWx3
     (HxW for grey input).
     """
     scale = _check_int("scale", scale, 1, container.MAX_SCALE)
     limit = _limit(max_pixels)
     record = zoo.resolve(model, scale)
+    seed, temperature = _sampling(record, seed, temperature)
     lr = images.to_array(lr_image, alpha=alpha, max_pixels=limit // scale**2)
-    return super_resolve(lr, scale, record, precision=precision)
+    return super_resolve(lr, scale, record, precision=precision, seed=seed or 0, temperature=temperature)

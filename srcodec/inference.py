@@ -80,8 +80,11 @@ def run_net(net, x: np.ndarray) -> np.ndarray:
     return np.asarray(net.predict_on_batch(x[None]), dtype=np.float32)[0]
 
 
-def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, upsampled: bool, chroma_radius: int) -> np.ndarray:
-    """Restore one (small) uint8 image; see `super_resolve`."""
+def _restore(
+    lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, upsampled: bool, chroma_radius: int, draw: dict | None
+) -> np.ndarray:
+    """Restore one (small) uint8 image; see `super_resolve`. `draw`: for sampled models, the
+    keyword arguments of their ``sample`` (seed, temperature, and the tile's output origin)."""
     if net is None:
         return resample.to_uint8(resample.upsample(lr, scale))
     if record.colour == "y":
@@ -95,7 +98,10 @@ def _restore(lr: np.ndarray, scale: int, record: zoo.ModelRecord, net, upsampled
         return resample.to_uint8(resample.ycbcr_to_rgb(up))
     rgb = resample.as_rgb(lr)
     x = resample.upsample(rgb, scale) if upsampled else rgb.astype(np.float32)
-    out = run_net(net, x / 255.0) * 255.0
+    if draw is not None:  # sampled: uint8 levels drawn pixel by pixel (see nets.sampling)
+        out = np.asarray(net.sample((x / 255.0)[None], **draw), np.float32)[0] * 255.0
+    else:
+        out = run_net(net, x / 255.0) * 255.0
     if lr.ndim == 2:
         return resample.to_uint8(resample.rgb_to_ycbcr(out)[..., 0])
     return resample.to_uint8(out)
@@ -110,6 +116,8 @@ def super_resolve(
     precision: str = "auto",
     chroma_radius: int = 0,
     on_tile=None,
+    seed: int = 0,
+    temperature: float | None = None,
 ) -> np.ndarray:
     """Restore uint8 `lr` (HxW grey or HxWx3 RGB) `scale` times larger with `record`'s model.
 
@@ -118,8 +126,11 @@ def super_resolve(
     models restore all channels (grey input is run as RGB and its luma kept). `tile` is the
     output tile side in pixels; `precision` one of PRECISIONS. `on_tile()`, when given, is
     called before each tile (and may raise to stop the work, e.g. past a deadline).
+    Sampled models draw with `seed` and `temperature` (None: the record's default), always in
+    float32 (bfloat16 would flip draws between CPUs); their draws depend on absolute output
+    positions, so tiles give the pixels the whole image would.
     """
-    precision = resolve_precision(precision)
+    precision = "float32" if record.sampled else resolve_precision(precision)
     net, upsampled = None, True
     reach = BICUBIC_REACH
     if record.family == "bicubic" or record.colour != "y" or lr.ndim == 2:
@@ -140,7 +151,11 @@ def super_resolve(
             bottom, right = min(top + step, h), min(left + step, w)
             t0, l0 = max(top - reach, 0), max(left - reach, 0)
             t1, l1 = min(bottom + reach, h), min(right + reach, w)
-            restored = _restore(lr[t0:t1, l0:l1], s, record, net, upsampled, chroma_radius)
+            draw = None
+            if record.sampled:
+                t = record.temperature if temperature is None else temperature
+                draw = {"seed": seed, "temperature": t, "origin": (t0 * s, l0 * s)}
+            restored = _restore(lr[t0:t1, l0:l1], s, record, net, upsampled, chroma_radius, draw)
             out[top * s : bottom * s, left * s : right * s] = restored[
                 (top - t0) * s : (bottom - t0) * s, (left - l0) * s : (right - l0) * s
             ]

@@ -48,6 +48,8 @@ class ModelRecord:
     default: tuple[int, ...] = ()  # the scales at which model="auto" picks this model
     default_qualities: tuple[int, int] = (1, 100)  # ... when encoding at a quality in this range
     superseded_by: str | None = None  # a better model for the same job; this one stays to decode old files
+    temperature: float | None = None  # sampled models: the default sampling temperature
+    sampler: int | None = None  # sampled models: the version of `nets.sampling` their files decode with
     training: dict = field(default_factory=dict)
     scores: dict = field(default_factory=dict)
     shipped: bool = field(default=False, compare=False)  # read from the package's weights folder
@@ -115,8 +117,8 @@ def _check_record(record: ModelRecord) -> None:
 
     if not isinstance(record.id, str) or not MODEL_ID.fullmatch(record.id):
         raise ArgumentError(f"model id must match {MODEL_ID.pattern}, got {record.id!r}")
-    if record.family not in nets.FAMILIES:  # "bicubic" is the built-in record alone
-        raise ArgumentError(f"family must be one of {nets.FAMILIES}, got {record.family!r}")
+    if record.family not in nets.TABLE:  # "bicubic" is the built-in record alone
+        raise ArgumentError(f"family must be one of {tuple(nets.TABLE)}, got {record.family!r}")
     for name in ("scales", "default", "default_qualities"):
         if not isinstance(getattr(record, name), tuple):
             raise ArgumentError(f"{name} must be a list of integers, got {getattr(record, name)!r}")
@@ -141,6 +143,18 @@ def _check_record(record: ModelRecord) -> None:
         facts.check_config(record.config)
     except ValueError as exc:
         raise ArgumentError(f"model {record.id!r}: {exc}") from None
+    if facts.sampled:
+        from srcodec.nets import sampling
+
+        if isinstance(record.temperature, bool) or not isinstance(record.temperature, (int, float)) or not 0 <= record.temperature <= 65.535:
+            raise ArgumentError(f"a sampled model needs a default temperature in 0..65.535, got {record.temperature!r}")
+        if record.sampler != sampling.SAMPLER_VERSION:
+            raise ArgumentError(
+                f"model {record.id!r} decodes with sampler version {record.sampler!r}; this srcodec has "
+                f"version {sampling.SAMPLER_VERSION} (files would not decode to the pixels they were made for)"
+            )
+    elif record.temperature is not None or record.sampler is not None:
+        raise ArgumentError(f"temperature and sampler are for sampled families; {record.family!r} is deterministic")
     built_for = record.config.get("scale", facts.defaults.get("scale"))
     if facts.input_space == "lowres" and record.scales != (built_for,):
         raise ArgumentError(f"a {record.family} network upsamples by its config's scale {built_for}; scales must be [{built_for}]")
@@ -271,6 +285,8 @@ def register_model(
     objective: str = "distortion",
     default=(),
     default_qualities=(1, 100),
+    temperature: float | None = None,
+    sampler: int | None = None,
     training: dict | None = None,
     scores: dict | None = None,
 ) -> ModelRecord:
@@ -280,6 +296,7 @@ def register_model(
     file's current digest is taken. `objective` is "distortion" (trained on a pixel loss) or
     "perception". `default` lists the scales at which ``model="auto"`` picks it, in preference
     to the shipped default, for JPEG qualities in `default_qualities` (distortion models only).
+    Sampled families need `temperature` (the default) and `sampler` (`nets.sampling.SAMPLER_VERSION`).
     Raises `ArgumentError` for a bad record (the config is checked against the family table,
     then the network is built once), an id already registered differently, or a default that
     another registered model already has at an overlapping quality; `WeightsError` when the
@@ -301,6 +318,8 @@ def register_model(
             objective=objective,
             default=tuple(default),
             default_qualities=tuple(default_qualities),
+            temperature=temperature,
+            sampler=sampler,
             training=dict(training or {}),
             scores=dict(scores or {}),
         )

@@ -564,3 +564,69 @@ def test_a_network_being_built_does_not_stall_other_threads(tiny_model, photo):
         worker.start()
         worker.join(timeout=30)
         assert not worker.is_alive() and len(done) == 2
+
+
+@pytest.fixture
+def toy_sampled(tmp_path, monkeypatch):
+    """A registered model of the toy sampled family (tests/toy_sampled.py)."""
+    import keras
+    import toy_sampled
+
+    from srcodec import nets
+    from srcodec.nets import sampling
+
+    monkeypatch.setitem(nets.TABLE, "toy", toy_sampled.FAMILY)
+    keras.utils.set_random_seed(5)
+    net = nets.build("toy", {"scale": 2})
+    path = tmp_path / "toy.weights.h5"
+    net.save_weights(path)
+    with pytest.raises(ArgumentError, match="default temperature"):
+        srcodec.register_model("toy-x", path, family="toy", scales=[2], config={"scale": 2}, sampler=1)
+    with pytest.raises(ArgumentError, match="sampler version 99"):
+        srcodec.register_model("toy-x", path, family="toy", scales=[2], config={"scale": 2}, temperature=1.0,
+                               sampler=99)
+    yield srcodec.register_model("toy-x2", path, family="toy", scales=[2], config={"scale": 2}, temperature=0.8,
+                                 sampler=sampling.SAMPLER_VERSION, objective="perception")
+    srcodec.unregister_model("toy-x2")
+
+
+def test_a_sampled_model_draws_reproducibly_from_the_headers_seed_and_temperature(toy_sampled, photo):
+    from srcodec.inference import super_resolve
+
+    blob = srcodec.encode(photo, scale=2, quality=60, model="toy-x2", seed=7)
+    info = srcodec.inspect(blob)
+    assert (info.seed, info.temperature) == (7, 0.8)  # the record's default temperature, written down
+    first = srcodec.decode(blob)
+    assert np.array_equal(first, srcodec.decode(blob, precision="bfloat16"))  # sampled: float32 whatever is asked
+    assert not np.array_equal(first, srcodec.decode(_with_header(blob, seed=8)))  # another seed, another picture
+    assert not np.array_equal(first, srcodec.decode(_with_header(blob, temperature=1.5)))
+    greedy = [srcodec.decode(_with_header(blob, seed=s, temperature=0.0)) for s in (1, 2)]
+    assert np.array_equal(*greedy)  # temperature 0: the most likely levels, whatever the seed
+    lr = encoders.jpeg.decode(container.unpack(blob)[1])
+    record = srcodec.zoo.get("toy-x2")
+    whole = super_resolve(lr, 2, record, tile=4096, seed=7, temperature=0.8)
+    for tile in (16, 23):  # tiles draw what the whole image draws at each absolute position
+        assert np.array_equal(super_resolve(lr, 2, record, tile=tile, seed=7, temperature=0.8), whole)
+    assert np.array_equal(whole[:96, :128], first)
+    restored = srcodec.restore(lr, scale=2, model="toy-x2", seed=7)
+    assert np.array_equal(restored, whole)
+    with pytest.raises(FormatError, match="must carry a seed"):
+        srcodec.decode(_with_header(blob, seed=None, temperature=None))
+    with pytest.raises(FormatError, match="cannot carry a seed"):
+        srcodec.decode(_with_header(srcodec.encode(photo, model="bicubic"), seed=1, temperature=1.0))
+
+
+def test_the_sampler_is_a_pure_function_of_its_key():
+    from srcodec.nets import sampling
+
+    u = sampling.uniform(3, np.arange(4, 8), np.arange(10, 15), 1)
+    assert u.shape == (4, 5) and np.all((u > 0) & (u < 1))
+    assert np.array_equal(u[1:3, 2:4], sampling.uniform(3, np.arange(5, 7), np.arange(12, 14), 1))  # by position
+    assert not np.array_equal(u, sampling.uniform(4, np.arange(4, 8), np.arange(10, 15), 1))
+    assert not np.array_equal(u, sampling.uniform(3, np.arange(4, 8), np.arange(10, 15), 2))
+    big = sampling.uniform(0, np.arange(300), np.arange(300), 0)
+    assert abs(big.mean() - 0.5) < 0.01 and abs(big.std() - 12**-0.5) < 0.01  # uniform
+    logits = np.log(np.array([0.2, 0.5, 0.3] + [1e-12] * 253))[None, None].repeat(200, 0).repeat(200, 1)
+    drawn = sampling.draw(logits, 0, 1.0, (0, 0), 0)
+    assert abs((drawn == 1).mean() - 0.5) < 0.01 and abs((drawn == 0).mean() - 0.2) < 0.01
+    assert np.all(sampling.draw(logits, 0, 0.0, (0, 0), 0) == 1)
