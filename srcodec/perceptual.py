@@ -33,7 +33,7 @@ VGG16_ENV = "SRCODEC_VGG16"
 VGG16_FILE = "vgg16_imagenet_notop.weights.h5"
 # LPIPS's five taps on VGG16, by Keras' layer names (the ReLU is fused into each conv)
 FEATURE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
-_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # keras.applications.vgg16 preprocessing
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # keras.applications.vgg16 preprocessing
 HIGHER_IS_BETTER = {"ssimulacra2": True, "vgg_distance": False}
 
 
@@ -70,7 +70,7 @@ def feature_net(layers: tuple[str, ...] = FEATURE_LAYERS):
 def preprocess(rgb) -> np.ndarray:
     """uint8 (or 0..255 float) RGB, HxWx3 or NxHxWx3, as VGG16's caffe weights expect it."""
     x = np.asarray(rgb, np.float32)
-    return x[..., ::-1] - _CAFFE_MEAN_BGR
+    return x[..., ::-1] - CAFFE_MEAN_BGR
 
 
 def _normalised(features) -> list[np.ndarray]:

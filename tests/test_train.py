@@ -189,3 +189,71 @@ def test_a_run_folder_in_srcodec_models_decodes_from_the_command_line(data, tmp_
         monkeypatch.setattr(zoo, name, {})
     assert cli.main(["models"]) == 0  # the zoo still lists what it has, and says what it could not read
     assert f"names '{tmp_path / 'nowhere'}', which is not a folder" in capsys.readouterr().err
+
+
+def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16):
+    """SRGAN's two-optimizer step with a VGG16 content loss: a run cut in two and resumed ends
+    with the weights of a straight run (to float rounding), discriminator and optimizers included."""
+    config = tiny_config(model_id="tiny-gan", family="srgan", net={"blocks": 1, "filters": 4}, scales=(2,), patch=12,
+                         loss="vgg:block2_conv2", content_weight=0.01, adversarial_weight=1e-3,
+                         discriminator_filters=4, objective="perception", steps=4, val_every=2)
+    cut = tmp_path / "cut"
+    assert train.train(config, data, cut, log=lambda m: None, until=2) is None
+    assert (cut / "discriminator.weights.h5").is_file()
+    resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
+    straight = json.loads(train.train(config, data, tmp_path / "straight", log=lambda m: None).read_text())
+    from srcodec import nets
+
+    def weights(folder):
+        net = nets.build("srgan", resumed["config"])
+        net.load_weights(folder / "tiny-gan.weights.h5")
+        return net.get_weights()
+
+    def judge(folder):
+        import keras
+
+        from srcodec.train import discriminator
+
+        net = discriminator.build(filters=4)
+        net.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+        net.optimizer.build(net.trainable_variables)
+        net.load_weights(folder / "discriminator.weights.h5")
+        return net.get_weights()
+
+    for get in (weights, judge):
+        difference = max(np.abs(a - b).max() for a, b in zip(get(cut), get(tmp_path / "straight")))
+        assert difference < 1e-6  # float rounding of two traces, no more
+    assert resumed["objective"] == "perception"
+    log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
+    assert set(log[-1]) >= {"loss", "content", "adversarial", "discriminator"}
+    assert 0.3 < log[-1]["discriminator"] < 1.2  # binary cross-entropy of a discriminator still guessing
+
+
+def test_the_discriminator_judges_any_patch_size():
+    from srcodec.train import discriminator
+
+    net = discriminator.build(filters=2)
+    for size in (16, 40):
+        assert tuple(net(np.zeros((3, size, size, 3), np.float32)).shape) == (3, 1)
+
+
+def test_a_sampled_family_trains_on_the_likelihood_of_the_targets_levels(monkeypatch):
+    import keras
+    import toy_sampled
+
+    from srcodec import nets
+    from srcodec.train import objectives
+
+    monkeypatch.setitem(nets.TABLE, "toy", toy_sampled.FAMILY)
+    keras.utils.set_random_seed(3)
+    net = nets.build("toy", {"scale": 2})
+    config = tiny_config(family="toy", loss="cross_entropy")
+    objective = objectives.make(net, config, keras.optimizers.Adam(1e-2))
+    assert isinstance(objective, objectives.Likelihood)
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype(np.float32)
+    y = np.round(x * 4) / 4  # five levels: learnable from x
+    first = objective.train_step(x, y)["loss"]
+    assert first == pytest.approx(np.log(256), rel=0.05)  # untrained: about uniform over the levels
+    for _ in range(30):
+        last = objective.train_step(x, y)["loss"]
+    assert last < first - 1.0

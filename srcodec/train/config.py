@@ -28,7 +28,11 @@ class TrainConfig:
     patch: int = 41
     batch: int = 64
     steps: int = 5000
-    loss: str = "mse"  # pixel loss: "mse" or "l1" (see `losses.pixel`)
+    loss: str = "mse"  # content loss: "mse", "l1", or "vgg:<layer>" (VGG16 features; see `losses`)
+    content_weight: float = 1.0  # its weight (SRGAN scales VGG features by 1/12.75: 0.00615 on their MSE)
+    adversarial_weight: float = 0.0  # > 0: train against a discriminator (SRGAN: 1e-3)
+    discriminator_filters: int = 64  # its first width (see `discriminator.build`)
+    discriminator_lr: float = 1e-4  # its Adam learning rate (constant)
     objective: str = "distortion"  # the zoo record's: "distortion" (pixel loss) or "perception"
     optimizer: str = "adam"  # "adam" (cosine decay) or "sgd-clip" (VDSR: step decay, clipping)
     lr: float = 1e-4

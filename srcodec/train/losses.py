@@ -1,11 +1,14 @@
-"""Training losses, by name in the recipe. Keras losses only (`keras.ops`), so a run works on
-the TensorFlow and the JAX backends alike."""
+"""Training losses, by name in the recipe: pixel losses, the VGG16 feature (content) loss,
+the adversarial loss and the 256-way cross-entropy. Keras losses and layers only, so a run
+works on the TensorFlow and the JAX backends alike."""
 
 from __future__ import annotations
 
 from srcodec.errors import ArgumentError
 
 PIXEL_LOSSES = {"mse": "mean_squared_error", "l1": "mean_absolute_error"}
+CROSS_ENTROPY = "cross_entropy"  # the sampled families' likelihood loss
+FEATURE_PREFIX = "vgg:"  # a content loss "vgg:<layer>" compares VGG16 activations at that layer
 
 
 def pixel(name: str) -> str:
@@ -15,3 +18,42 @@ def pixel(name: str) -> str:
         return PIXEL_LOSSES[name]
     except KeyError:
         raise ArgumentError(f"loss must be one of {sorted(PIXEL_LOSSES)}, got {name!r}") from None
+
+
+def feature_extractor(content: str):
+    """For content loss "vgg:<layer>" (e.g. "vgg:block2_conv2", Johnson's relu2_2, or
+    "vgg:block5_conv3", the deepest VGG16 block for SRGAN): a frozen Keras model mapping RGB in
+    0..1 to that layer's activations, VGG16's preprocessing included. None for a pixel loss.
+    The weights come from `srcodec.perceptual` (``SRCODEC_VGG16``)."""
+    if content in PIXEL_LOSSES or content == CROSS_ENTROPY:
+        return None
+    if not content.startswith(FEATURE_PREFIX):
+        raise ArgumentError(f"content loss must be one of {sorted(PIXEL_LOSSES)} or 'vgg:<layer>', got {content!r}")
+    import keras
+
+    from srcodec import perceptual
+
+    layer = content[len(FEATURE_PREFIX) :]
+    vgg = perceptual.feature_net((layer,))
+    mean = keras.ops.convert_to_tensor(perceptual.CAFFE_MEAN_BGR)
+    x = inputs = keras.Input((None, None, 3))
+    x = keras.ops.flip(x * 255.0, axis=-1) - mean  # RGB 0..1 -> caffe BGR
+    features = vgg(x)
+    model = keras.Model(inputs, features[0] if isinstance(features, (list, tuple)) else features, name=f"vgg_{layer}")
+    model.trainable = False
+    return model
+
+
+def adversarial():
+    """Binary cross-entropy on the discriminator's logits (SRGAN's -log D(G(x)) for the
+    generator, with targets 1)."""
+    import keras
+
+    return keras.losses.BinaryCrossentropy(from_logits=True)
+
+
+def cross_entropy():
+    """256-way cross-entropy on logits over the levels of each output value (PixelCNN)."""
+    import keras
+
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

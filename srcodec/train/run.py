@@ -20,7 +20,7 @@ import numpy as np
 from srcodec import nets
 from srcodec.errors import ArgumentError
 from srcodec.provenance import git_commit
-from srcodec.train import losses
+from srcodec.train import objectives
 from srcodec.train.config import TrainConfig
 from srcodec.train.data import PatchSampler, read_folder
 from srcodec.train.validate import validate, validation_pairs
@@ -80,15 +80,6 @@ def _start_from(net, model_id: str) -> None:
     net.set_weights(source.get_weights())
 
 
-def _save_checkpoint(net, out: Path) -> None:
-    net.save_weights(out / "checkpoint.weights.h5")  # a compiled model's file holds the optimizer too
-
-
-def _load_checkpoint(net, out: Path) -> None:
-    net.optimizer.build(net.trainable_variables)  # so its slots exist to be filled
-    net.load_weights(out / "checkpoint.weights.h5")
-
-
 def train(config: TrainConfig, data: Path, out: Path, log=lambda msg: None, until: int | None = None) -> Path | None:
     """Run (or resume) `config` on the sets under `data`; return the path of the zoo record.
     `log` gets progress messages.
@@ -129,11 +120,11 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
     # precision; its convolutions compute in config.precision (possibly bfloat16).
     net = module.NETWORK(**{"scale": max(config.scales), **config.net}, dtype="float32", layer_dtype=config.precision)
     net.build((None, None, None, nets.facts(config.family).channels))
-    net.compile(optimizer=_optimizer(config), loss=losses.pixel(config.loss))
+    objective = objectives.make(net, config, _optimizer(config))
     state_path = out / "state.json"
     if state_path.exists():
         state = json.loads(state_path.read_text())
-        _load_checkpoint(net, out)
+        objective.load(out)
         log(f"resumed at step {state['step']}")
     else:
         state = {"step": 0, "seconds": 0.0, "val": [], "commit": commit}
@@ -141,21 +132,22 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
             _start_from(net, config.init)
             log(f"starting from the weights of {config.init}")
 
-    started, batch_losses = time.time() - state["seconds"], []
+    started, batch_losses = time.time() - state["seconds"], []  # per step: {"loss": ..., and a GAN's parts}
     step = state["step"]
     stop = config.steps if until is None else min(until, config.steps)
     with open(out / "log.jsonl", "a") as logfile:
         while step < stop:
             x, y = sampler.batch(step)
-            batch_losses.append(float(net.train_on_batch(x, y)))
+            batch_losses.append(objective.train_step(x, y))
             step += 1
             if step % config.val_every == 0 or step == stop:
-                entry = {"step": step, "loss": float(np.mean(batch_losses)), "seconds": round(time.time() - started, 1)}
+                entry = {"step": step, **{k: float(np.mean([b[k] for b in batch_losses])) for k in batch_losses[0]},
+                         "seconds": round(time.time() - started, 1)}
                 entry["val_psnr"] = validate(net, val_pairs) if val_pairs else {}
                 batch_losses = []
                 state.update(step=step, seconds=entry["seconds"])
                 state["val"].append(entry)
-                _save_checkpoint(net, out)
+                objective.save(out)
                 state_path.write_text(json.dumps(state))
                 logfile.write(json.dumps(entry) + "\n")
                 logfile.flush()
