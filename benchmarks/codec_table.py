@@ -2,7 +2,7 @@
 
     python -m benchmarks.codec_table [--data ../shared/datasets] [--set bsd100]
         [--models bicubic vdsr-y-clean-v2 vdsr-y-codec] [--qualities 20 40 60 80] [--scale 2]
-        [--artifact-qualities 10 20 30 40]
+        [--artifact-qualities 10 20 30 40] [--perceptual]
 
 Table 1: RGB-PSNR of images encoded with `srcodec.encode` at each quality and decoded with
 each model (the file is re-headed to name the model: the payload is identical), and the
@@ -11,6 +11,9 @@ gain in Y is what the network did, and the gap to their RGB gain is the chroma t
 decoders take from bicubic upsampling.
 Table 2: scale 1 (artifact removal on a full-size JPEG): Y-PSNR (studio Y, no crop) of plain
 JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1.
+With ``--perceptual``, table 1's pictures are also scored with SSIMULACRA2 (higher is better) and
+the VGG16 feature distance (lower is better; `srcodec.perceptual`): equal bytes, since every
+model decodes the same file.
 """
 
 from __future__ import annotations
@@ -66,22 +69,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
     parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])
+    parser.add_argument("--perceptual", action="store_true", help="also SSIMULACRA2 and the VGG16 feature distance")
     parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     if not (args.data / args.set).is_dir():
         print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
         return 2
     images = load_set(args.data / args.set)
-    coded = sweep(images, args.models, args.qualities, args.scale, {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y})
+    measures = {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y}
+    if args.perceptual:
+        from srcodec import perceptual
+
+        measures |= {"ssimulacra2": perceptual.ssimulacra2, "vgg": perceptual.vgg_distance}
+    coded = sweep(images, args.models, args.qualities, args.scale, measures)
     rgb, rgb_luma = coded["rgb"], coded["y"]
     print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
     print_table("Y-PSNR (dB) of the same pictures", rgb_luma, args.models, args.qualities)
+    if args.perceptual:
+        print_table("SSIMULACRA2 of the same pictures (higher is better)", coded["ssimulacra2"], args.models, args.qualities)
+        print_table("VGG16 feature distance of the same pictures (LPIPS formula, uniform weights; lower is better)",
+                    coded["vgg"], args.models, args.qualities)
     y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
     print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
     if args.update_zoo:
         for model in args.models:
             scores = {f"{args.set}_x{args.scale}_q{q}_rgb_psnr": round(v, 3) for (m, q), v in rgb.items() if m == model}
             scores |= {f"{args.set}_x1_q{q}_y_psnr": round(v, 3) for (m, q), v in y.items() if m == model}
+            for name in ("ssimulacra2", "vgg") if args.perceptual else ():
+                scores |= {f"{args.set}_x{args.scale}_q{q}_{name}": round(v, 4) for (m, q), v in coded[name].items() if m == model}
             if scores and update_scores(model, "codec_psnr", scores):
                 print(f"scores written to the zoo record of {model}")
     return 0

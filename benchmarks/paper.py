@@ -12,8 +12,11 @@ network, chroma bicubic, back to uint8 RGB), Y taken from that. The two differ b
 (measured at d6fe24c: the clean-trained models lose 0.00-0.14 dB to the roundings; the
 JPEG-trained ones, which learnt to expect rounded input, move either way).
 
+With ``--perceptual`` the "via restore" pictures are also scored with SSIMULACRA2 and the VGG16
+feature distance (`srcodec.perceptual`), by which the perception-objective models are judged.
+
     python -m benchmarks.paper [--data ../shared/datasets] [--sets set5 set14 bsd100]
-                               [--scales 2 3 4] [--models bicubic ...]
+                               [--scales 2 3 4] [--models bicubic ...] [--perceptual]
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ from srcodec import inference, metrics, nets, resample, zoo
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
-# Y-PSNR (dB) from the papers: VDSR (Kim et al. 2016) Table 2, SRGAN (Ledig et al. 2017) Table 4.
+# Y-PSNR (dB) from the papers, per (family, objective) at x2/x3/x4: VDSR (Kim et al. 2016) Table 2;
+# SRResNet and SRGAN (Ledig et al. 2017) Table 4, the same generator trained for distortion or
+# perception; Johnson et al. 2016 Table 1 (feature-loss x4).
 PAPER = {
-    "bicubic": {"set5": (33.66, 30.39, 28.42), "set14": (30.24, 27.55, 26.00), "bsd100": (29.56, 27.21, 25.96)},
-    "srcnn": {"set5": (36.66, 32.75, 30.48), "set14": (32.42, 29.28, 27.49), "bsd100": (31.36, 28.41, 26.90)},
-    "vdsr": {"set5": (37.53, 33.66, 31.35), "set14": (33.03, 29.77, 28.01), "bsd100": (31.90, 28.82, 27.29)},
-    "srresnet": {"set5": (None, None, 32.05), "set14": (None, None, 28.49), "bsd100": (None, None, 27.58)},
-    "srgan": {"set5": (None, None, 29.40), "set14": (None, None, 26.02), "bsd100": (None, None, 25.16)},
+    ("bicubic", "distortion"): {"set5": (33.66, 30.39, 28.42), "set14": (30.24, 27.55, 26.00), "bsd100": (29.56, 27.21, 25.96)},
+    ("srcnn", "distortion"): {"set5": (36.66, 32.75, 30.48), "set14": (32.42, 29.28, 27.49), "bsd100": (31.36, 28.41, 26.90)},
+    ("vdsr", "distortion"): {"set5": (37.53, 33.66, 31.35), "set14": (33.03, 29.77, 28.01), "bsd100": (31.90, 28.82, 27.29)},
+    ("srgan", "distortion"): {"set5": (None, None, 32.05), "set14": (None, None, 28.49), "bsd100": (None, None, 27.58)},
+    ("srgan", "perception"): {"set5": (None, None, 29.40), "set14": (None, None, 26.02), "bsd100": (None, None, 25.16)},
+    ("johnson", "perception"): {"set5": (None, None, 27.09), "set14": (None, None, 24.99), "bsd100": (None, None, 24.95)},
 }
 
 
@@ -82,16 +88,27 @@ def model_y_psnr(hr: np.ndarray, scale: int, model: str) -> float | None:
 
 def restore_y_psnr(hr: np.ndarray, scale: int, model: str) -> float:
     """Y-PSNR of `model` restoring the clean bicubic LR image of `hr` (RGB through srcodec)."""
+    return restore_scores(hr, scale, model)["restore"]
+
+
+def restore_scores(hr: np.ndarray, scale: int, model: str, perceptual: bool = False) -> dict[str, float]:
+    """Scores of `model` restoring the clean bicubic LR image of `hr` through srcodec: Y-PSNR
+    ("restore") and, with `perceptual`, SSIMULACRA2 and the VGG16 feature distance."""
     hr = modcrop(hr, scale)
     sr = srcodec.restore(resample.degrade(hr, scale, codec=None), scale=scale, model=model)
-    return metrics.psnr_y(hr, sr, crop=scale)
+    scores = {"restore": metrics.psnr_y(hr, sr, crop=scale)}
+    if perceptual:
+        from srcodec import perceptual as measures
+
+        scores |= {"ssimulacra2": measures.ssimulacra2(hr, sr), "vgg": measures.vgg_distance(hr, sr)}
+    return scores
 
 
 def _mean(values) -> float | None:
     return None if None in values else float(np.mean(values))
 
 
-def table(data: Path, sets, scales, models) -> list[dict]:
+def table(data: Path, sets, scales, models, perceptual: bool = False) -> list[dict]:
     rows = []
     models = ["bicubic"] + [m for m in models if m != "bicubic"]  # the baseline, always
     for name in sets:
@@ -101,11 +118,12 @@ def table(data: Path, sets, scales, models) -> list[dict]:
                 record = zoo.get(model)
                 if scale not in record.scales:
                     continue
-                paper = PAPER.get(record.family, {}).get(name, (None,) * 3)[scale - 2]
+                paper = PAPER.get((record.family, record.objective), {}).get(name, (None,) * 3)[scale - 2]
+                restored = [restore_scores(im, scale, model, perceptual) for im in images]
                 rows.append(
                     {"set": name, "scale": scale, "model": model,
                      "psnr": _mean([model_y_psnr(im, scale, model) for im in images]),
-                     "restore": _mean([restore_y_psnr(im, scale, model) for im in images]),
+                     **{key: _mean([r[key] for r in restored]) for key in restored[0]},
                      "paper": paper}
                 )
     return rows
@@ -132,14 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", default=["set5", "set14", "bsd100"])
     parser.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], choices=[2, 3, 4])
     parser.add_argument("--models", nargs="+", default=current_models(), help=CURRENT_MODELS_HELP)
+    parser.add_argument("--perceptual", action="store_true", help="also SSIMULACRA2 and the VGG16 feature distance")
     parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     missing = [s for s in args.sets if not (args.data / s).is_dir()]
     if missing:
         print(f"benchmarks.paper: data sets not found under {args.data}: {missing}", file=sys.stderr)
         return 2
-    print(f"{'set':<7} {'x':>2} {'model':<22} {'Y-PSNR':>7} {'paper':>6} {'diff':>6} {'via restore':>11}")
-    rows = table(args.data, args.sets, args.scales, args.models)
+    print(f"{'set':<7} {'x':>2} {'model':<22} {'Y-PSNR':>7} {'paper':>6} {'diff':>6} {'via restore':>11}"
+          + (f" {'SSIMULACRA2':>11} {'VGG dist':>8}" if args.perceptual else ""))
+    rows = table(args.data, args.sets, args.scales, args.models, args.perceptual)
 
     def cell(value, width, sign=""):
         return " " * (width - 1) + "-" if value is None else format(value, f"{sign}{width}.2f")
@@ -147,11 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         diff = None if None in (r["psnr"], r["paper"]) else r["psnr"] - r["paper"]
         print(f"{r['set']:<7} {r['scale']:>2} {r['model']:<22} {cell(r['psnr'], 7)} {cell(r['paper'], 6)} "
-              f"{cell(diff, 6, '+')} {cell(r['restore'], 11)}")
+              f"{cell(diff, 6, '+')} {cell(r['restore'], 11)}"
+              + (f" {cell(r['ssimulacra2'], 11)} {r['vgg']:8.4f}" if args.perceptual else ""))
     if args.update_zoo:
         for model in args.models:
             mine = [r for r in rows if r["model"] == model]
-            for section, key in (("paper_y_psnr", "psnr"), ("restore_y_psnr", "restore")):
+            sections = [("paper_y_psnr", "psnr"), ("restore_y_psnr", "restore")]
+            sections += [("restore_ssimulacra2", "ssimulacra2"), ("restore_vgg_distance", "vgg")] if args.perceptual else []
+            for section, key in sections:
                 scores = {f"{r['set']}_x{r['scale']}": round(r[key], 3) for r in mine if r[key] is not None}
                 if scores and update_scores(model, section, scores):
                     print(f"{section} written to the zoo record of {model}")

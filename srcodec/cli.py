@@ -183,7 +183,7 @@ def cmd_models(args) -> int:
     if args.json:
         print(json.dumps([r.summary() for r in records], indent=2))
         return 0
-    print(f"{'id':<20} {'family':<10} {'colour':<6} {'scales':<16} default for")
+    print(f"{'id':<20} {'family':<10} {'objective':<10} {'colour':<6} {'scales':<16} default for")
     for r in records:
         scales = ",".join(map(str, r.scales))
         default = ",".join(f"x{s}" for s in r.default)
@@ -191,7 +191,7 @@ def cmd_models(args) -> int:
             default += f" (jpeg q{r.default_qualities[0]}-{r.default_qualities[1]})"
         if r.superseded_by:
             default = f"(superseded by {r.superseded_by})"
-        print(f"{r.id:<20} {r.family:<10} {r.colour:<6} {scales:<16} {default}")
+        print(f"{r.id:<20} {r.family:<10} {r.objective:<10} {r.colour:<6} {scales:<16} {default}")
     for why in zoo.broken_records().values():
         print(f"srcodec: warning: {why}", file=sys.stderr)
     return 0

@@ -77,3 +77,25 @@ def test_paper_table_prints_both_paths_beside_the_papers(tmp_path, photo, tiny_m
         assert abs(float(row[-2]) - (float(row[-4]) - float(row[-3]))) < 0.011  # diff = ours - paper
     assert float(tiny[3]) == round(paper.model_y_psnr(photo, 2, "tiny-srcnn"), 2)
     assert float(tiny[6]) == round(paper.restore_y_psnr(photo, 2, "tiny-srcnn"), 2)
+
+
+def test_the_tables_score_perceptual_metrics_when_asked(tmp_path, photo, tiny_model, capsys, vgg16):
+    from PIL import Image
+
+    from srcodec import perceptual
+
+    (tmp_path / "set5").mkdir()
+    Image.fromarray(photo).save(tmp_path / "set5" / "a.png")
+    assert paper.main(["--data", str(tmp_path), "--sets", "set5", "--scales", "2", "--models", "tiny-srcnn",
+                       "--perceptual"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-3:] == ["SSIMULACRA2", "VGG", "dist"]
+    scores = paper.restore_scores(photo, 2, "tiny-srcnn", perceptual=True)
+    tiny = lines[2].split()
+    assert float(tiny[-2]) == round(scores["ssimulacra2"], 2) and float(tiny[-1]) == round(scores["vgg"], 4)
+    assert codec_table.main(["--data", str(tmp_path), "--set", "set5", "--models", "bicubic", "--qualities", "30",
+                             "--artifact-qualities", "30", "--perceptual"]) == 0
+    out = capsys.readouterr().out
+    decoded = srcodec.decode(srcodec.encode(photo, scale=2, quality=30, model="bicubic"))
+    assert "SSIMULACRA2 of the same pictures" in out
+    assert f"{perceptual.ssimulacra2(photo, decoded):7.2f}" in out and f"{perceptual.vgg_distance(photo, decoded):7.2f}" in out
