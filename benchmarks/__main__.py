@@ -3,7 +3,8 @@
     python -m benchmarks [IMAGES...] --out DIR [--quick] [--perceptual] [--codecs ...] [--models ...]
                          [--workers N] [--format jsonl|csv]
 
-IMAGES are files or folders (none: scikit-image's sample photos). Writes DIR/results.jsonl
+IMAGES are files, folders or skimage:NAME for one of scikit-image's sample photos (none:
+astronaut, chelsea and coffee). Writes DIR/results.jsonl
 (or .csv; rerun the same command to resume an interrupted sweep), DIR/report.html,
 DIR/summary.md and the RD plots, and prints the summary.
 """
@@ -26,7 +27,9 @@ def collect(inputs: list[str]) -> list[str]:
     found = []
     for name in inputs:
         path = Path(name)
-        if path.is_dir():
+        if name.startswith(sweep.SAMPLE_PREFIX):
+            found.append(_sample(name))
+        elif path.is_dir():
             found += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in images.SUFFIXES)
         elif path.is_file():
             found.append(str(path))
@@ -37,12 +40,20 @@ def collect(inputs: list[str]) -> list[str]:
     return found
 
 
+def _sample(name: str) -> str:
+    from skimage import data
+
+    if not callable(getattr(data, name[len(sweep.SAMPLE_PREFIX):], None)):
+        raise FileNotFoundError(f"no scikit-image sample {name!r} (e.g. {sweep.SAMPLE_PREFIX}{demo.SAMPLES[0]})")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     import encoders
     import srcodec
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("images", nargs="*", help="image files or folders (default: scikit-image samples)")
+    parser.add_argument("images", nargs="*", help="image files, folders or skimage:NAME (default: three scikit-image samples)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--quick", action="store_true",
                         help="8 qualities a curve (instead of 10-11), srcodec at scales 1 and 2 only")

@@ -174,3 +174,9 @@ def test_a_perceptual_sweep_writes_the_perceptual_columns_and_the_report_shows_t
     assert (out / "rd_ssimulacra2.png").is_file() and (out / "rd_vgg.png").is_file()
     plain = sweep.run_unit(sweep.Unit(str(two_images / "a.png"), "jpeg", "", 1, 50))
     assert np.isnan(plain["ssimulacra2"]) and np.isnan(plain["vgg_distance"])  # not asked for: not measured
+
+
+def test_scikit_image_samples_are_named_on_the_command_line(tmp_path, capsys):
+    assert cli.collect(["skimage:chelsea"]) == ["skimage:chelsea"]
+    assert cli.main(["skimage:no_such_photo", "--out", str(tmp_path / "o")]) == 1
+    assert "no scikit-image sample 'skimage:no_such_photo'" in capsys.readouterr().err
