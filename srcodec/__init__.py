@@ -10,6 +10,7 @@ super-resolution network named in the file::
 
 from srcodec import api as _api
 from srcodec.api import Info, decode, encode, inspect, restore
+from srcodec.ratecontrol import Choice, choose
 from srcodec.errors import (
     ArgumentError,
     CodecUnavailableError,
@@ -17,6 +18,7 @@ from srcodec.errors import (
     ImageError,
     LimitError,
     SrcodecError,
+    TargetError,
     TimeLimitError,
     UnknownModelError,
     UnsupportedVersionError,
@@ -31,10 +33,12 @@ __all__ = [
     "decode",
     "inspect",
     "restore",
+    "choose",
     "list_models",
     "register_model",
     "unregister_model",
     "Info",
+    "Choice",
     "ModelRecord",
     "SrcodecError",
     "ArgumentError",
@@ -42,6 +46,7 @@ __all__ = [
     "FormatError",
     "ImageError",
     "LimitError",
+    "TargetError",
     "TimeLimitError",
     "UnknownModelError",
     "UnsupportedVersionError",

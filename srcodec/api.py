@@ -94,8 +94,8 @@ def _codec(name: str):
 def encode(
     image,
     *,
-    scale: int = 2,
-    quality: int = 75,
+    scale: int | None = None,
+    quality: int | None = None,
     model: str = "auto",
     codec: str = "jpeg",
     alpha: str = "error",
@@ -104,8 +104,13 @@ def encode(
     codec_options: dict | None = None,
     checksum: bool = False,
     max_pixels: int | None = None,
+    target_bytes: int | None = None,
+    target_bpp: float | None = None,
+    target_psnr: float | None = None,
+    target_ssim: float | None = None,
 ) -> bytes:
-    """Shrink `image` by `scale`, code it with `codec` at `quality`, and wrap it in a srcodec file.
+    """Shrink `image` by `scale` (default 2), code it with `codec` at `quality` (default 75), and
+    wrap it in a srcodec file.
 
     `image`: numpy uint8/uint16 array (HxW, HxWx1..4), PIL image, or path (see
     `srcodec.images` for alpha, palette, CMYK and 16-bit handling). `model` names the zoo model
@@ -116,44 +121,86 @@ def encode(
     header. Images over `max_pixels` (default `srcodec.MAX_PIXELS`) are refused; a file's size
     is read from its headers before its pixels are decoded.
 
+    Rate control: with one of `target_bytes` / `target_bpp` (the best restored PSNR whose whole
+    file fits) or `target_psnr` / `target_ssim` (the fewest bytes whose decoded image reaches
+    it), scale and quality are searched with the decoder in the loop (`scale` given: that scale
+    only); `srcodec.choose` takes the same targets and also says what was chosen, how close to
+    the target it landed and what the search cost. A target that cannot be met raises
+    `TargetError` naming the nearest possible.
+
     Returns the file's bytes: with ``codec="jpeg"`` a valid JPEG of the small image.
     Raises `ArgumentError`, `ImageError`, `LimitError`, `UnknownModelError`,
     `CodecUnavailableError`.
     """
-    scale = _check_int("scale", scale, 1, container.MAX_SCALE)
-    module = _codec(codec)
-    if not isinstance(model, str):
-        raise ArgumentError(f"model must be a model id string, got {model!r}")
-    # quality-limited defaults were measured on JPEG; for other codecs only full-range ones apply
-    integral = isinstance(quality, numbers.Integral) and not isinstance(quality, bool)  # checked by the codec
-    record = zoo.resolve(model, scale, quality=int(quality) if codec == "jpeg" and integral else None)
-    seed, temperature = _sampling(record, seed, temperature)
-    pixels = images.to_array(image, alpha=alpha, max_pixels=_limit(max_pixels))
-    lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], scale)
-    if max(lr_h, lr_w) > module.MAX_DIMENSION:
-        raise ImageError(
-            f"at scale {scale} the small image is {lr_w}x{lr_h}, over the {codec} limit of "
-            f"{module.MAX_DIMENSION} pixels a side; use a larger scale or another codec"
+    targets = {"target_bytes": target_bytes, "target_bpp": target_bpp, "target_psnr": target_psnr,
+               "target_ssim": target_ssim}
+    if any(value is not None for value in targets.values()):
+        if quality is not None:
+            raise ArgumentError("give a quality or a target, not both: the target chooses the quality")
+        from srcodec import ratecontrol
+
+        return ratecontrol.choose(
+            image, scales=None if scale is None else (scale,), model=model, codec=codec, alpha=alpha, seed=seed,
+            temperature=temperature, codec_options=codec_options, checksum=checksum, max_pixels=max_pixels,
+            **targets,
+        ).data
+    coder = _Encoder(image, 2 if scale is None else scale, model=model, codec=codec, alpha=alpha, seed=seed,
+                     temperature=temperature, codec_options=codec_options, checksum=checksum, max_pixels=max_pixels)
+    return coder(75 if quality is None else quality)
+
+
+class _Encoder:
+    """Encodes one image at one scale at any quality: the small image is made once (rate
+    control calls it at many qualities). Checks its arguments before any pixel work."""
+
+    def __init__(self, image, scale: int, *, model: str = "auto", codec: str = "jpeg", alpha: str = "error",
+                 seed=None, temperature=None, codec_options: dict | None = None, checksum: bool = False,
+                 max_pixels: int | None = None):
+        self.scale = _check_int("scale", scale, 1, container.MAX_SCALE)
+        self.module = _codec(codec)
+        if not isinstance(model, str):
+            raise ArgumentError(f"model must be a model id string, got {model!r}")
+        self.model, self.seed, self.temperature = model, seed, temperature
+        self.options, self.checksum = codec_options or {}, checksum
+        _sampling(self.record(None), seed, temperature)  # an unknown model or a bad seed fails before any pixel
+        self.pixels = pixels = images.to_array(image, alpha=alpha, max_pixels=_limit(max_pixels))
+        lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], self.scale)
+        if max(lr_h, lr_w) > self.module.MAX_DIMENSION:
+            raise ImageError(
+                f"at scale {self.scale} the small image is {lr_w}x{lr_h}, over the {codec} limit of "
+                f"{self.module.MAX_DIMENSION} pixels a side; use a larger scale or another codec"
+            )
+        self.small = resample.downsample(pixels, self.scale)
+
+    def record(self, quality) -> zoo.ModelRecord:
+        """The model that decodes files of `quality`: quality-limited defaults were measured on
+        JPEG; for other codecs only full-range ones apply."""
+        integral = isinstance(quality, numbers.Integral) and not isinstance(quality, bool)  # checked by the codec
+        jpeg = self.module.NAME == "jpeg" and integral
+        return zoo.resolve(self.model, self.scale, quality=int(quality) if jpeg else None)
+
+    def __call__(self, quality: int) -> bytes:
+        record = self.record(quality)
+        seed, temperature = _sampling(record, self.seed, self.temperature)
+        try:
+            payload = self.module.encode(self.small, quality, **self.options)
+        except encoders.BackendMissing as exc:
+            raise CodecUnavailableError(str(exc)) from None
+        except (encoders.EncoderError, TypeError) as exc:
+            raise ArgumentError(f"{self.module.NAME}: {exc}") from None
+        header = container.Header(
+            scale=self.scale,
+            width=self.pixels.shape[1],
+            height=self.pixels.shape[0],
+            model=record.id,
+            codec=self.module.NAME,
+            grey=self.pixels.ndim == 2,
+            digest=record.digest,
+            seed=seed,
+            temperature=temperature,
+            payload_crc=container.payload_crc(payload) if self.checksum else None,
         )
-    try:
-        payload = resample.compress(pixels, scale, codec, quality, **(codec_options or {}))
-    except encoders.BackendMissing as exc:
-        raise CodecUnavailableError(str(exc)) from None
-    except (encoders.EncoderError, TypeError) as exc:
-        raise ArgumentError(f"{codec}: {exc}") from None
-    header = container.Header(
-        scale=scale,
-        width=pixels.shape[1],
-        height=pixels.shape[0],
-        model=record.id,
-        codec=module.NAME,
-        grey=pixels.ndim == 2,
-        digest=record.digest,
-        seed=seed,
-        temperature=temperature,
-        payload_crc=container.payload_crc(payload) if checksum else None,
-    )
-    return container.pack(header, payload)
+        return container.pack(header, payload)
 
 
 def _view(data: object) -> memoryview:

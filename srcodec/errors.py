@@ -43,3 +43,8 @@ class CodecUnavailableError(SrcodecError, ImportError):
 
 class ArgumentError(SrcodecError, ValueError):
     """A keyword argument is out of range or of the wrong type."""
+
+
+class TargetError(SrcodecError, ValueError):
+    """A rate-control target cannot be met (`encode(..., target_bytes=)` and the like); the
+    message names the nearest file possible."""
