@@ -8,6 +8,9 @@ super-resolution network named in the file::
     info = srcodec.inspect(blob)                         # header fields, no pixel decoding
 """
 
+import sys as _sys
+import types as _types
+
 from srcodec import api as _api
 from srcodec.api import Info, decode, encode, inspect, restore
 from srcodec.ratecontrol import Choice, choose
@@ -54,7 +57,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name == "MAX_PIXELS":  # read through, so srcodec.api.MAX_PIXELS stays the one setting
+class _Package(_types.ModuleType):
+    """The package, whose settings are those of the module that uses them: setting
+    ``srcodec.MAX_PIXELS = N`` sets ``srcodec.api.MAX_PIXELS``, which encode, decode and
+    restore read at each call."""
+
+    @property
+    def MAX_PIXELS(self) -> int:
         return _api.MAX_PIXELS
-    raise AttributeError(name)
+
+    @MAX_PIXELS.setter
+    def MAX_PIXELS(self, value: int) -> None:
+        _api.MAX_PIXELS = value
+
+
+_sys.modules[__name__].__class__ = _Package

@@ -254,6 +254,16 @@ def test_pixel_limit_refuses_before_decoding(small_blob, monkeypatch):
         srcodec.decode(small_blob)
 
 
+def test_the_package_pixel_limit_is_the_setting(small_blob, monkeypatch):
+    monkeypatch.setattr(srcodec, "MAX_PIXELS", 100)  # where users set it
+    assert api.MAX_PIXELS == 100 and "MAX_PIXELS" not in vars(srcodec)
+    with pytest.raises(LimitError, match="over the limit of 100"):
+        srcodec.decode(small_blob)
+    monkeypatch.undo()
+    assert srcodec.MAX_PIXELS == api.MAX_PIXELS == 2**27
+    assert srcodec.decode(small_blob).shape == (24, 20, 3)
+
+
 def test_pillows_own_pixel_limit_is_a_limit_not_a_corrupt_file(photo, monkeypatch):
     from PIL import Image
 
