@@ -73,6 +73,21 @@ class ModelRecord:
         """The truncated SHA-256 that files encoded for this model carry."""
         return bytes.fromhex(self.sha256)[:DIGEST_BYTES] if self.sha256 else None
 
+    @property
+    def role(self) -> str:
+        """"superseded by ID", "default for x2", "default for x1 (jpeg q1-90)", or ""."""
+        if self.superseded_by:
+            return f"superseded by {self.superseded_by}"
+        if not self.default:
+            return ""
+        role = "default for " + ",".join(f"x{s}" for s in self.default)
+        low, high = self.default_qualities
+        return role if (low, high) == (1, 100) else f"{role} (jpeg q{low}-{high})"
+
+    def __repr__(self) -> str:  # one line; the whole record (training log, scores) is summary()'s
+        role = f", {self.role}" if self.role else ""
+        return f"<ModelRecord {self.id}: {self.family}, scales {','.join(map(str, self.scales))}{role}>"
+
     def summary(self) -> dict:
         """A JSON-ready dict of the record (paths as strings)."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -354,12 +369,19 @@ def unregister_model(model_id: str) -> None:
             del _loaded[key]
 
 
-def list_models(superseded: bool = True) -> list[ModelRecord]:
-    """All registered models, sorted by id; without those a newer model superseded when
-    `superseded` is False (benchmarks' default)."""
+class Models(list):
+    """A list of model records that shows one line per model at the prompt."""
+
+    def __repr__(self) -> str:
+        return "[" + ",\n ".join(map(repr, self)) + "]"
+
+
+def list_models(superseded: bool = True) -> Models:
+    """All registered models (a list of `ModelRecord`), sorted by id; without those a newer
+    model superseded when `superseded` is False (benchmarks' default)."""
     _ensure_loaded()
     with _lock:
-        return [_records[k] for k in sorted(_records) if superseded or not _records[k].superseded_by]
+        return Models(_records[k] for k in sorted(_records) if superseded or not _records[k].superseded_by)
 
 
 def get(model_id: str) -> ModelRecord:

@@ -640,3 +640,15 @@ def test_the_sampler_is_a_pure_function_of_its_key():
     drawn = sampling.draw(logits, 0, 1.0, (0, 0), 0)
     assert abs((drawn == 1).mean() - 0.5) < 0.01 and abs((drawn == 0).mean() - 0.2) < 0.01
     assert np.all(sampling.draw(logits, 0, 0.0, (0, 0), 0) == 1)
+
+
+def test_list_models_reads_as_one_line_per_model():
+    models = srcodec.list_models()
+    assert isinstance(models, list) and all(isinstance(r, srcodec.ModelRecord) for r in models)
+    lines = repr(models).splitlines()
+    assert len(lines) == len(models) and all(len(line) < 100 for line in lines)
+    assert lines[0] == "[<ModelRecord bicubic: bicubic, scales 1,2,3,4,5,6,7,8>,"
+    assert " <ModelRecord vdsr-y-x1-codec-v2: vdsr, scales 1, default for x1 (jpeg q1-90)>," in lines
+    assert repr(srcodec.zoo.get("vdsr-y-clean")) == (
+        "<ModelRecord vdsr-y-clean: vdsr, scales 2,3,4, superseded by vdsr-y-clean-v2>"
+    )
