@@ -652,3 +652,13 @@ def test_list_models_reads_as_one_line_per_model():
     assert repr(srcodec.zoo.get("vdsr-y-clean")) == (
         "<ModelRecord vdsr-y-clean: vdsr, scales 2,3,4, superseded by vdsr-y-clean-v2>"
     )
+
+
+def test_the_package_ships_its_type_information():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(srcodec.__file__).parent
+    assert (root / "py.typed").is_file()
+    pyproject = tomllib.loads((root.parent / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["srcodec"]
