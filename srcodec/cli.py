@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +17,18 @@ from srcodec import __version__, api, container, images, inference, zoo
 from srcodec.errors import ArgumentError, LimitError, SrcodecError
 
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
+# What decode writes, named by the output's suffix: the restored pixels exactly, except in a
+# JPEG, which decode writes at a quality that keeps the restored detail (a copy to view or to
+# share, not to edit and re-encode).
+OUTPUT_FORMATS = {
+    ".png": ("PNG", {}),
+    ".webp": ("WEBP", {"lossless": True}),
+    ".tif": ("TIFF", {"compression": "tiff_adobe_deflate"}),
+    ".tiff": ("TIFF", {"compression": "tiff_adobe_deflate"}),
+    ".bmp": ("BMP", {}),
+    ".jpg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
+    ".jpeg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
+}
 BYTES_PER_PIXEL = 8  # a srcodec file is far smaller than this per output pixel (JPEG q100 4:4:4 noise: ~3.4)
 
 
@@ -54,20 +68,42 @@ def _expand(inputs: list[str], suffixes: set[str], encoded: bool) -> list[tuple[
     return found
 
 
-def _write_atomic(path: Path, data: bytes, force: bool) -> None:
+def _check_target(path: Path, force: bool) -> None:
+    """Raise the error that writing `path` would meet, before any work is spent on it: an
+    existing file (unless `force`), a folder in its place, or nowhere writable to create it."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder")
     if path.exists() and not force:
-        raise FileExistsError(f"{path} exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".srcodec-", suffix=path.suffix)
+        raise FileExistsError(f"{path} exists (use --force to overwrite, or --skip-existing)")
+    folder = path.parent
+    while not folder.exists():  # the folders write() will create
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {path}: the folder {folder} is not writable")
+
+
+def _write_atomic(path: Path, data: bytes, force: bool) -> None:
+    """Write `data` to `path` through a temporary file beside it, so that no half-written
+    output is ever left; errors name `path`, not the temporary file."""
+    _check_target(path, force)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".srcodec-", suffix=path.suffix)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise type(exc)(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 
@@ -105,21 +141,89 @@ def _progress(items, label: str):
     return tqdm(items, desc=label, unit="file", disable=None, file=sys.stderr)
 
 
-def _for_each(pairs: list[tuple[Path, Path]], label: str, work) -> int:
-    """Run `work(source, target)` on every pair; report failures in one line each and count them."""
+def _in_cli_words(message: str, args) -> str:
+    """`message` with the library's spelling of an option (alpha='flatten') in the command
+    line's (--alpha flatten), for the options `args` has."""
+    def flag(m: re.Match) -> str:
+        return f"--{m[1].replace('_', '-')} {m[2]}" if m[1] in vars(args) else m[0]
+
+    return re.sub(r"\b([a-z_]+)='([^']*)'", flag, message)
+
+
+def _for_each(pairs: list[tuple[Path, Path | None]], label: str, work, args) -> int:
+    """Run `work(source, target)` on every pair; report failures in one line each and count
+    them. Targets are checked before the work (--force, --skip-existing, a writable folder),
+    so that a file that cannot be written costs no decode."""
     if not pairs:
         print("srcodec: no input files found", file=sys.stderr)
         return 1
-    failures = 0
+    failures = skipped = 0
     for source, target in _progress(pairs, label):
         try:
+            if target is not None and getattr(args, "skip_existing", False) and target.exists():
+                skipped += 1
+                if args.verbose:
+                    print(f"{source} -> {target}: skipped, it exists")
+                continue
+            if target is not None:
+                _check_target(target, args.force)
             work(source, target)
+        except BrokenPipeError:
+            raise
         except (SrcodecError, OSError) as exc:
             failures += 1
-            print(f"srcodec: {source}: {exc}", file=sys.stderr)
+            print(f"srcodec: {source}: {_in_cli_words(str(exc), args)}", file=sys.stderr)
+    if skipped:
+        print(f"srcodec: {skipped} of {len(pairs)} files skipped: their outputs exist", file=sys.stderr)
     if failures and len(pairs) > 1:
         print(f"srcodec: {failures} of {len(pairs)} files failed", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_suffixes(pairs: list[tuple[Path, Path]], allowed, what: str) -> None:
+    """Refuse, before any work, an output whose suffix would name another format than it holds."""
+    for _, target in pairs:
+        if target.suffix.lower() not in allowed:
+            raise ArgumentError(f"cannot write {what} to {target}: name it {', '.join(sorted(allowed))}")
+
+
+@contextlib.contextmanager
+def _stderr_hidden():
+    """Send file descriptor 2 (C libraries' stderr) to a temporary file for the block; what
+    was written there is shown if the block raises."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow so that TF_CPP_MIN_LOG_LEVEL (3, nothing, unless set) governs all
+    it prints, which it does not by itself: its libraries log INFO lines as they load, through
+    absl before absl::InitializeLog, whatever the setting, and its Python logger ignores the
+    setting (retracing warnings would break the progress bar)."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3 hides errors too: "failed call to cuInit" on CPUs
+    level = os.environ["TF_CPP_MIN_LOG_LEVEL"]
+    with _stderr_hidden() if level in ("1", "2", "3") else contextlib.nullcontext():
+        import tensorflow as tf
+    if level in ("2", "3"):
+        tf.get_logger().setLevel("ERROR")
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
 
 
 def cmd_encode(args) -> int:
@@ -130,6 +234,10 @@ def cmd_encode(args) -> int:
         raise ArgumentError("--progressive and --subsampling apply to the jpeg codec only")
     suffix = ".sr" + (".jpg" if args.codec == "jpeg" else ".srcd")
     pairs = _targets(args.inputs, _expand(args.inputs, images.SUFFIXES, encoded=False), args.output, suffix)
+    if args.codec == "jpeg":
+        _check_suffixes(pairs, {".jpg", ".jpeg"}, "a srcodec file (a JPEG)")
+    else:
+        _check_suffixes(pairs, {".srcd"}, f"a srcodec file of the {args.codec} codec")
 
     def work(source: Path, target: Path) -> None:
         blob = api.encode(
@@ -146,25 +254,29 @@ def cmd_encode(args) -> int:
         if args.verbose:
             print(f"{source} -> {target}: {len(blob)} bytes")
 
-    return _for_each(pairs, "encode", work)
+    return _for_each(pairs, "encode", work, args)
 
 
 def cmd_decode(args) -> int:
     from PIL import Image
 
     pairs = _targets(args.inputs, _expand(args.inputs, ENCODED_SUFFIXES, encoded=True), args.output, ".png")
+    _check_suffixes(pairs, OUTPUT_FORMATS, "an image")
 
     def work(source: Path, target: Path) -> None:
-        image = api.decode(
-            _read(source, args.max_pixels), max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout
-        )
+        data = _read(source, args.max_pixels)
+        with contextlib.suppress(SrcodecError):  # decode says what is wrong with the file
+            if zoo.get(api.inspect(data).model).family != "bicubic":
+                _quiet_tensorflow()
+        image = api.decode(data, max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout)
         buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, "PNG")
+        form, options = OUTPUT_FORMATS[target.suffix.lower()]
+        Image.fromarray(image).save(buffer, form, **options)
         _write_atomic(target, buffer.getvalue(), args.force)
         if args.verbose:
             print(f"{source} -> {target}: {image.shape[1]}x{image.shape[0]}")
 
-    return _for_each(pairs, "decode", work)
+    return _for_each(pairs, "decode", work, args)
 
 
 def cmd_info(args) -> int:
@@ -175,7 +287,8 @@ def cmd_info(args) -> int:
         else:
             print(f"{source}: " + ", ".join(f"{k}={v}" for k, v in info.items() if v is not None))
 
-    return _for_each([(Path(p), None) for p in args.inputs], "info", work)
+    found = _expand(args.inputs, ENCODED_SUFFIXES, encoded=True)
+    return _for_each([(source, None) for source, _ in found], "info", work, args)
 
 
 def cmd_models(args) -> int:
@@ -183,21 +296,17 @@ def cmd_models(args) -> int:
     if args.json:
         print(json.dumps([r.summary() for r in records], indent=2))
         return 0
-    print(f"{'id':<20} {'family':<10} {'objective':<10} {'colour':<6} {'scales':<16} default for")
+    print(f"{'id':<20} {'family':<10} {'objective':<10} {'colour':<6} {'scales':<16} role")
     for r in records:
         scales = ",".join(map(str, r.scales))
-        default = ",".join(f"x{s}" for s in r.default)
-        if default and tuple(r.default_qualities) != (1, 100):
-            default += f" (jpeg q{r.default_qualities[0]}-{r.default_qualities[1]})"
-        if r.superseded_by:
-            default = f"(superseded by {r.superseded_by})"
-        print(f"{r.id:<20} {r.family:<10} {r.objective:<10} {r.colour:<6} {scales:<16} {default}")
+        print(f"{r.id:<20} {r.family:<10} {r.objective:<10} {r.colour:<6} {scales:<16} {r.role}")
     for why in zoo.broken_records().values():
         print(f"srcodec: warning: {why}", file=sys.stderr)
     return 0
 
 
 def cmd_demo(args) -> int:
+    _quiet_tensorflow()
     from srcodec import demo
 
     print(demo.format_table(demo.run(model=args.model)))
@@ -205,6 +314,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_train(args) -> int:
+    _quiet_tensorflow()
     from srcodec import train
 
     recipe = Path(args.recipe)
@@ -235,13 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="srcodec",
         description="Bandwidth-saving image codec: downsample + JPEG on the way out, "
         "super-resolution on the way in.",
+        epilog="TensorFlow prints nothing unless TF_CPP_MIN_LOG_LEVEL is set (0: everything, 1: no INFO, "
+        "2: no warnings; 3, the default here: no errors either).",
     )
     parser.add_argument("--version", action="version", version=f"srcodec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p):
-        p.add_argument("-o", "--output", help="output file, or folder when several inputs are given")
-        p.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    def common(p, output: str):
+        p.add_argument("-o", "--output", help=output)
+        existing = p.add_mutually_exclusive_group()
+        existing.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+        existing.add_argument("--skip-existing", action="store_true",
+                              help="leave existing outputs alone and count them as skipped, not failed (reruns)")
         p.add_argument("-v", "--verbose", action="store_true", help="print one line per file")
 
     p = sub.add_parser("encode", help="images -> srcodec files",
@@ -263,11 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JPEG chroma subsampling (default 4:2:0)")
     p.add_argument("--checksum", action="store_true",
                    help="carry a CRC-32 of the payload (4 bytes), so decoding detects any corruption")
-    common(p)
+    common(p, "output file (.jpg or .jpeg; .srcd for the other codecs), or folder when several inputs "
+           "are given (default: NAME.sr.jpg, or NAME.sr.srcd, beside each input)")
     p.set_defaults(run=cmd_encode)
 
-    p = sub.add_parser("decode", help="srcodec files -> PNG images",
-                       description="Decode srcodec files (or folders of them) to full-size PNG images.")
+    p = sub.add_parser("decode", help="srcodec files -> full-size images",
+                       description="Decode srcodec files (or folders of them) to full-size images: PNG, or "
+                       "the format the output's suffix names.")
     p.add_argument("inputs", nargs="+", help="srcodec files or folders")
     p.add_argument("--max-pixels", type=_positive, default=None,
                    help=f"refuse outputs larger than this (default {api.MAX_PIXELS})")
@@ -275,11 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="network compute precision (default auto: bfloat16 on CPUs with native support)")
     p.add_argument("--timeout", type=float, default=None,
                    help="give up on a file after this many seconds (default: no limit)")
-    common(p)
+    common(p, "output file, or folder when several inputs are given (default: NAME.sr.png beside each "
+           "input); the suffix names the format: .png, .webp (lossless), .tif/.tiff, .bmp, or .jpg/.jpeg "
+           "(JPEG quality 95, 4:4:4)")
     p.set_defaults(run=cmd_decode)
 
     p = sub.add_parser("info", help="print a file's header", description="Print srcodec headers without decoding pixels.")
-    p.add_argument("inputs", nargs="+", help="srcodec files")
+    p.add_argument("inputs", nargs="+", help="srcodec files or folders")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=cmd_info)
 
@@ -309,9 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as tools killed by SIGPIPE do
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141
     except (SrcodecError, OSError) as exc:
-        print(f"srcodec: error: {exc}", file=sys.stderr)
+        print(f"srcodec: error: {_in_cli_words(str(exc), args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,10 +1,15 @@
+import io
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import srcodec
+from srcodec import metrics
 from srcodec.cli import main
 
 
@@ -140,3 +145,141 @@ def test_demo_runs_a_named_model_at_the_scales_it_serves(tiny_model):
         assert demo.settings_for("tiny-x3") == [(3, 30), (3, 60), (3, 90)]
     finally:
         srcodec.unregister_model("tiny-x3")
+
+
+@pytest.fixture
+def encoded(tmp_path, images):
+    """A folder of three srcodec files (bicubic: no network, fast)."""
+    out = tmp_path / "enc"
+    assert main(["encode", str(images), "-o", str(out), "-q", "50", "-m", "bicubic"]) == 0
+    return out
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """The sources decode() was called on: a check that must come first leaves it empty."""
+    calls = []
+    real = srcodec.api.decode
+    monkeypatch.setattr(srcodec.api, "decode", lambda data, **kw: calls.append(data) or real(data, **kw))
+    return calls
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_decoding(tmp_path, encoded, no_decoding, capsys, monkeypatch):
+    source = encoded / "img0.sr.jpg"
+    existing = tmp_path / "x.png"
+    existing.write_bytes(b"keep me")
+    assert main(["decode", str(source), "-o", str(existing)]) == 1
+    assert "exists" in capsys.readouterr().err and existing.read_bytes() == b"keep me"
+    (tmp_path / "file.txt").write_bytes(b"")
+    assert main(["decode", str(source), "-o", str(tmp_path / "file.txt" / "x.png")]) == 1
+    assert "file.txt is not a folder" in capsys.readouterr().err
+    assert main(["decode", str(source), "-o", str(tmp_path / "x.gif")]) == 1
+    assert "name it .bmp, .jpeg, .jpg, .png, .tif, .tiff, .webp" in capsys.readouterr().err
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # a read-only folder (root writes any)
+    assert main(["decode", str(encoded), "-o", str(tmp_path / "ro" / "sub")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"srcodec: {source}: cannot write {tmp_path / 'ro' / 'sub' / 'img0.sr.png'}: the folder {tmp_path} is not writable"
+    assert err[-1] == "srcodec: 3 of 3 files failed"
+    assert no_decoding == []
+
+
+def test_write_errors_name_the_destination_not_the_temporary_file(tmp_path, encoded, capsys, monkeypatch):
+    def full(tmp, path):
+        raise OSError(28, "No space left on device", tmp)
+
+    monkeypatch.setattr("os.replace", full)
+    target = tmp_path / "out.png"
+    assert main(["decode", str(encoded / "img0.sr.jpg"), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"srcodec: {encoded / 'img0.sr.jpg'}: cannot write {target}: No space left on device\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".srcodec-")] == []
+
+
+def test_rerunning_over_a_folder_skips_existing_outputs(tmp_path, images, encoded, capsys):
+    assert main(["encode", str(images), "-o", str(encoded), "-m", "bicubic"]) == 1  # without the flag: failures
+    assert capsys.readouterr().err.splitlines()[-1] == "srcodec: 3 of 3 files failed"
+    before = (encoded / "img1.sr.jpg").read_bytes()
+    (encoded / "img0.sr.jpg").unlink()
+    assert main(["encode", str(images), "-o", str(encoded), "-m", "bicubic", "-q", "90", "--skip-existing"]) == 0
+    assert capsys.readouterr().err == "srcodec: 2 of 3 files skipped: their outputs exist\n"
+    assert (encoded / "img1.sr.jpg").read_bytes() == before
+    assert srcodec.inspect((encoded / "img0.sr.jpg").read_bytes()).payload_bytes > len(before)  # q90: made anew
+    with pytest.raises(SystemExit) as exc:
+        main(["encode", str(images), "--force", "--skip-existing"])
+    assert exc.value.code == 2  # argparse: not allowed together
+
+
+def test_decode_writes_the_format_the_suffix_names(tmp_path, encoded):
+    source = encoded / "img0.sr.jpg"
+    expected = srcodec.decode(source.read_bytes())
+    for suffix, form in [(".png", "PNG"), (".webp", "WEBP"), (".tif", "TIFF"), (".bmp", "BMP"), (".jpg", "JPEG")]:
+        target = tmp_path / f"out{suffix}"
+        assert main(["decode", str(source), "-o", str(target)]) == 0
+        with Image.open(target) as im:
+            assert im.format == form
+            if form == "JPEG":
+                assert metrics.psnr_rgb(expected, np.asarray(im)) > 40  # quality 95, 4:4:4
+            else:
+                assert np.array_equal(np.asarray(im.convert("RGB")), expected)  # lossless
+
+
+def test_encode_refuses_a_suffix_that_would_lie(tmp_path, images, capsys):
+    assert main(["encode", str(images / "img0.png"), "-o", str(tmp_path / "out.png")]) == 1
+    assert capsys.readouterr().err == (
+        f"srcodec: error: cannot write a srcodec file (a JPEG) to {tmp_path / 'out.png'}: name it .jpeg, .jpg\n"
+    )
+    assert main(["encode", str(images / "img0.png"), "-c", "webp", "-o", str(tmp_path / "out.jpg")]) == 1
+    assert "name it .srcd" in capsys.readouterr().err
+    assert list(tmp_path.glob("out*")) == []
+    assert main(["encode", str(images / "img0.png"), "-o", str(tmp_path / "out.JPEG")]) == 0
+
+
+def test_info_takes_folders(encoded, capsys):
+    assert main(["info", str(encoded), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == [str(encoded / f"img{i}.sr.jpg") for i in range(3)]
+    assert {line["model"] for line in lines} == {"bicubic"}
+
+
+def test_the_transparency_error_names_the_flag(tmp_path, photo, capsys):
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 128, np.uint8)])
+    Image.fromarray(rgba).save(tmp_path / "t.png")
+    assert main(["encode", str(tmp_path / "t.png")]) == 1
+    err = capsys.readouterr().err
+    assert "pass --alpha flatten to composite it onto white" in err and "alpha='flatten'" not in err
+    assert main(["encode", str(tmp_path / "t.png"), "--alpha", "flatten"]) == 0
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(encoded, capsys, monkeypatch):
+    class Closed(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", Closed())
+    assert main(["info", str(encoded)]) == 141  # 128 + SIGPIPE, as a tool killed by it ends
+    assert capsys.readouterr().err == ""
+
+
+def test_a_closed_pipe_prints_nothing_at_exit(encoded):
+    command = [sys.executable, "-m", "srcodec", "info", str(encoded)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.close()  # as `| head` does when it has read enough
+        err = process.stderr.read()
+    assert (process.returncode, err) == (141, b"")
+
+
+def test_a_decode_through_a_network_prints_nothing_on_stderr(tmp_path, photo):
+    """TensorFlow logs as it loads (absl, before InitializeLog) whatever its log level says;
+    the command line hides that unless TF_CPP_MIN_LOG_LEVEL is set."""
+    source = tmp_path / "a.sr.jpg"
+    source.write_bytes(srcodec.encode(photo[:32, :32], scale=2, quality=50))
+    assert srcodec.inspect(source.read_bytes()).model == "vdsr-y-x2-codec"
+    script = (
+        "import sys; from srcodec.cli import main; code = main(sys.argv[1:]); "
+        "import tensorflow as tf; print(code, tf.get_logger().level)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", script, "decode", str(source)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert (done.stdout, done.stderr) == ("0 40\n", "")
+    assert Image.open(tmp_path / "a.sr.png").size == (32, 32)
