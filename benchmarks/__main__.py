@@ -1,6 +1,6 @@
 """The rate-distortion harness.
 
-    python -m benchmarks [IMAGES...] --out DIR [--quick] [--perceptual] [--codecs ...] [--models ...]
+    python -m benchmarks [IMAGES...] --out DIR [--quick] [--perceptual] [--rc] [--codecs ...] [--models ...]
                          [--workers N] [--format jsonl|csv]
 
 IMAGES are files, folders or skimage:NAME for one of scikit-image's sample photos (none:
@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="8 qualities a curve (instead of 10-11), srcodec at scales 1 and 2 only")
     parser.add_argument("--perceptual", action="store_true",
                         help="also score SSIMULACRA2 and the VGG16 feature distance (~1 s a setting more)")
+    parser.add_argument("--rc", action="store_true",
+                        help="also run rate control (srcodec:rc: each image's own setting at plain JPEG's sizes; "
+                             "a decode per scale searched a setting)")
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
     parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({CURRENT_MODELS_HELP})")
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, srcodec.SrcodecError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 1
-    units = sweep.plan(images, args.codecs, models, args.quick, args.perceptual)
+    units = sweep.plan(images, args.codecs, models, args.quick, args.perceptual, rc=args.rc)
     results = sweep.ResultsFile(args.out / f"results.{args.format}")
     from tqdm import tqdm
 

@@ -37,6 +37,10 @@ class Curve:
         return self.sign * self.quality
 
 
+RC_MODEL = "rc"  # the model column of rate control's rows (`benchmarks.sweep`)
+RC_CURVE = "srcodec:rc"
+
+
 def srcodec_curve(model: str, scale: int) -> str:
     """The name of srcodec's curve for `model` at `scale`."""
     return f"srcodec:{model}@x{scale}"
@@ -64,14 +68,19 @@ def pareto(bpp, quality, settings=()) -> tuple[np.ndarray, np.ndarray, tuple]:
 
 
 def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
-    """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best``.
-    Rows whose `metric` is NaN (not measured) are left out."""
+    """One curve per baseline codec and per (srcodec model, scale), plus ``srcodec:best`` (the
+    Pareto front of their points: the best fixed setting per rate) and ``srcodec:rc`` (rate
+    control's rows: each image's own setting per budget). Rows whose `metric` is NaN (not
+    measured) are left out."""
     sign = 1 if HIGHER_IS_BETTER[metric] else -1
     groups: dict[str, dict[int, list[dict]]] = {}
     for r in rows:
         if math.isnan(r.get(metric, math.nan)):
             continue
-        name = r["codec"] if r["codec"] != "srcodec" else srcodec_curve(r["model"], r["scale"])
+        if r["codec"] != "srcodec":
+            name = r["codec"]
+        else:
+            name = RC_CURVE if r["model"] == RC_MODEL else srcodec_curve(r["model"], r["scale"])
         groups.setdefault(name, {}).setdefault(r["quality"], []).append(r)
     out, best_points = {}, []
     for name, by_quality in sorted(groups.items()):
@@ -79,7 +88,7 @@ def curves(rows: list[dict], metric: str = "psnr_rgb") -> dict[str, Curve]:
         qs = [q for q in sorted(by_quality) if len(by_quality[q]) == len(images)]  # complete settings only
         bpp = np.array([np.mean([r["bpp"] for r in by_quality[q]]) for q in qs])
         quality = np.array([sign * np.mean([r[metric] for r in by_quality[q]]) for q in qs])
-        if name.startswith("srcodec:"):
+        if srcodec_setting(name):
             best_points += [(b, v, (name[8:], q)) for b, v, q in zip(bpp, quality, qs)]
         out[name] = Curve(name, *pareto(bpp, quality, tuple(qs)), sign=sign)
     if best_points:

@@ -55,9 +55,8 @@ def summarise(rows: list[dict], models: dict[str, tuple[str, str]]) -> dict:
         for codec in BASELINES:
             if codec in psnr:
                 summary["crossover"][codec] = analysis.compare(best_p, psnr[codec])
-    from srcodec import zoo
-
-    from srcodec import nets
+    summary["rc"] = _rate_control(rows, psnr)
+    from srcodec import nets, zoo
 
     for family in (*nets.TABLE, *nets.PLANNED):
         summary["families"][family] = [
@@ -65,6 +64,24 @@ def summarise(rows: list[dict], models: dict[str, tuple[str, str]]) -> dict:
             for r in zoo.list_models() if r.family == family
         ] or None
     return summary
+
+
+def _rate_control(rows: list[dict], psnr: dict) -> dict | None:
+    """How rate control used its budgets (each the plain JPEG's size at a quality) and what
+    choosing per image gained over the best fixed setting; None without rate control's rows."""
+    jpeg = {(r["image"], r["quality"]): r["bytes"] for r in rows if r["codec"] == "jpeg"}
+    used = {}
+    for r in rows:
+        if r["model"] == analysis.RC_MODEL and (r["image"], r["quality"]) in jpeg:
+            used.setdefault(r["quality"], []).append(r["bytes"] / jpeg[r["image"], r["quality"]])
+    if not used:
+        return None
+    budgets = [{"quality": q, "images": len(u), "over": sum(x > 1 for x in u), "mean_use": float(np.mean(u)),
+                "min_use": float(np.min(u))} for q, u in sorted(used.items())]
+    gain = None
+    if analysis.RC_CURVE in psnr and "srcodec:best" in psnr:
+        gain = analysis.bd(psnr["srcodec:best"], psnr[analysis.RC_CURVE])
+    return {"budgets": budgets, "against_best": gain}
 
 
 def _successor(record) -> str:
@@ -114,6 +131,17 @@ def markdown(summary: dict, title: str) -> str:
                 head = f"srcodec is {labels[0]} from {c['range'][0]:.3f} bpp"
             runs = "; ".join(f"{label} {a:.3f}-{b:.3f}" for a, b, label in c["segments"])
             lines.append(f"- {codec}: {head} (runs, bpp: {runs})")
+    if summary.get("rc"):
+        rc = summary["rc"]
+        lines += ["", "## Rate control (srcodec:rc): budgets of plain JPEG's size, each image choosing its setting", "",
+                  "| JPEG quality | images | over budget | budget used (mean) | (least) |", "|---|---|---|---|---|"]
+        for b in rc["budgets"]:
+            lines.append(f"| {b['quality']} | {b['images']} | {b['over']} | {b['mean_use']:.1%} | {b['min_use']:.1%} |")
+        if rc["against_best"]:
+            g = rc["against_best"]
+            lines += ["", f"Against srcodec:best (the best fixed setting per rate): BD-rate PSNR "
+                          f"{_fmt(g['bd_rate'], '+.1f', '%')}, BD-PSNR {_fmt(g['bd_quality'], '+.2f')} dB (negative BD-rate: "
+                          "choosing per image needs fewer bytes; rate control uses the default models only)"]
     lines += ["", "## Network families (models [objective])", ""]
     for family, ids in summary["families"].items():
         lines.append(f"- {family}: {', '.join(ids) if ids else 'no model yet'}")

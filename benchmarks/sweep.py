@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import analysis
 from srcodec.provenance import git_commit
 
 COLUMNS = ("image", "codec", "model", "scale", "quality", "bytes", "bpp", "psnr_rgb", "psnr_y", "ssim",
@@ -44,6 +45,10 @@ QUALITIES = {
 QUICK_QUALITIES = {name: (5, 10, 20, 30, 40, 60, 80, 95) for name in QUALITIES}
 SRCODEC_SCALES = (1, 2, 3, 4)
 QUICK_SCALES = (1, 2)  # the encoder's default and the artifact-removal setting
+# Rate control's rows: srcodec.choose with the default models, one budget per image and JPEG
+# quality (the plain JPEG's size at that quality), so each image picks its own scale and quality.
+# Such a unit's scale is the largest scale searched.
+RC_MODEL = analysis.RC_MODEL
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,10 @@ def _code(unit: Unit, reference: np.ndarray) -> tuple[bytes, np.ndarray, float, 
     from srcodec import resample
 
     start = time.perf_counter()
-    if unit.codec == "srcodec":
+    if unit.model == RC_MODEL:
+        budget = len(encoders.jpeg.encode(reference, unit.quality))
+        data = srcodec.choose(reference, target_bytes=budget, scales=tuple(range(1, unit.scale + 1))).data
+    elif unit.codec == "srcodec":
         data = srcodec.encode(reference, scale=unit.scale, quality=unit.quality, model=unit.model)
     else:
         data = encoders.get(unit.codec).encode(reference, unit.quality)
@@ -171,10 +179,11 @@ def _init_worker(threads: int) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
-def plan(images: list[str], codecs, models, quick: bool, perceptual: bool = False) -> list[Unit]:
+def plan(images: list[str], codecs, models, quick: bool, perceptual: bool = False, rc: bool = False) -> list[Unit]:
     """Every unit of a sweep: baselines at their qualities, each srcodec model at each scale
-    it serves (of 1..4; quick: of 1..2) at the srcodec qualities; `perceptual` scores them
-    with the perceptual metrics too."""
+    it serves (of 1..4; quick: of 1..2) at the srcodec qualities, and with `rc` rate control
+    over the same scales at the budgets of plain JPEG at the srcodec qualities; `perceptual`
+    scores them with the perceptual metrics too."""
     from srcodec import zoo
 
     qualities = QUICK_QUALITIES if quick else QUALITIES
@@ -187,6 +196,8 @@ def plan(images: list[str], codecs, models, quick: bool, perceptual: bool = Fals
             for scale in zoo.get(model).scales:
                 if scale in scales:
                     units += [Unit(image, "srcodec", model, scale, q, perceptual) for q in qualities["srcodec"]]
+        if rc:
+            units += [Unit(image, "srcodec", RC_MODEL, max(scales), q, perceptual) for q in qualities["srcodec"]]
     return units
 
 

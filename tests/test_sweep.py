@@ -180,3 +180,18 @@ def test_scikit_image_samples_are_named_on_the_command_line(tmp_path, capsys):
     assert cli.collect(["skimage:chelsea"]) == ["skimage:chelsea"]
     assert cli.main(["skimage:no_such_photo", "--out", str(tmp_path / "o")]) == 1
     assert "no scikit-image sample 'skimage:no_such_photo'" in capsys.readouterr().err
+
+
+def test_rate_control_rows_meet_plain_jpeg_budgets_and_the_report_compares_them_with_the_best(tmp_path, two_images,
+                                                                                               capsys):
+    out = tmp_path / "out"
+    assert cli.main([str(two_images), "--out", str(out), "--quick", "--rc", "--codecs", "jpeg", "--models",
+                     "bicubic", "--workers", "1"]) == 0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    jpeg = {(r["image"], r["quality"]): r["bytes"] for r in rows if r["codec"] == "jpeg"}
+    rc = [r for r in rows if r["model"] == sweep.RC_MODEL]
+    assert len(rc) == 2 * 8 and all(r["scale"] == 2 for r in rc)  # quick: scales 1 and 2 searched
+    assert all(r["bytes"] <= jpeg[r["image"], r["quality"]] for r in rc)
+    summary = (out / "summary.md").read_text()
+    assert "| srcodec:rc |" in summary and "## Rate control (srcodec:rc)" in summary
+    assert "Against srcodec:best" in summary and "| 10 | 2 | 0 |" in summary
