@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import encoders
-from srcodec import __version__, api, container, images, inference, zoo
+from srcodec import __version__, api, container, images, inference, ratecontrol, zoo
 from srcodec.errors import ArgumentError, LimitError, SrcodecError
 
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
@@ -239,7 +239,24 @@ def cmd_encode(args) -> int:
     else:
         _check_suffixes(pairs, {".srcd"}, f"a srcodec file of the {args.codec} codec")
 
+    targets = {"target_bytes": args.target_size, "target_bpp": args.target_bpp, "target_psnr": args.target_psnr,
+               "target_ssim": args.target_ssim}
+    if sum(v is not None for v in targets.values()) > 1:
+        raise ArgumentError("give one of --target-size, --target-bpp, --target-psnr, --target-ssim")
+    if any(v is not None for v in targets.values()) and args.quality is not None:
+        raise ArgumentError("give --quality or a target, not both: the target chooses the quality")
+
     def work(source: Path, target: Path) -> None:
+        if any(v is not None for v in targets.values()):
+            _quiet_tensorflow()  # the search decodes
+            choice = ratecontrol.choose(source, scales=None if args.scale is None else (args.scale,), model=args.model,
+                            codec=args.codec, alpha=args.alpha, codec_options=options, checksum=args.checksum,
+                            **targets)
+            _write_atomic(target, choice.data, args.force)
+            print(f"{source} -> {target}: {choice.bytes} bytes ({choice.bpp:.3f} bpp), scale {choice.scale}, "
+                  f"quality {choice.quality}, {choice.model}, PSNR {choice.psnr:.2f} dB, SSIM {choice.ssim:.4f} "
+                  f"({choice.decodes} decodes, {choice.seconds:.1f} s)")
+            return
         blob = api.encode(
             source,
             scale=args.scale,
@@ -333,6 +350,22 @@ def cmd_train(args) -> int:
     return 0
 
 
+_UNITS = {"": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+
+
+def _size(text: str) -> int:
+    """A byte count: 20000, 20k or 20kB (20 000), 20KiB (20 480), 1.5M."""
+    number = text.rstrip("kKmMiBb")
+    unit = text[len(number):].lower()
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 20000, 20k, 20KiB, 1M)") from None
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, got {text!r}")
+    return int(value)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -363,10 +396,18 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Encode images (files or folders) to srcodec files. With the jpeg "
                        "codec the output is a valid JPEG of the downsampled image (NAME.sr.jpg).")
     p.add_argument("inputs", nargs="+", help="image files or folders")
-    p.add_argument("-s", "--scale", type=int, default=2,
-                   help="downsampling factor 1..8 (default 2); 1 keeps full size and only cleans up JPEG artifacts")
-    p.add_argument("-q", "--quality", type=int, default=75,
+    p.add_argument("-s", "--scale", type=int, default=None,
+                   help="downsampling factor 1..8 (default 2; with a target: searched over 1..4); "
+                        "1 keeps full size and only cleans up JPEG artifacts")
+    p.add_argument("-q", "--quality", type=int, default=None,
                    help="inner codec quality (jpeg 1..100, default 75); lower is smaller")
+    p.add_argument("--target-size", type=_size, default=None, metavar="SIZE",
+                   help="rate control: the best file of at most SIZE bytes (20000, 20k = 20000, 20KiB = 20480, 1M); "
+                        "scale and quality are searched with the decoder in the loop, and the choice is printed")
+    p.add_argument("--target-bpp", type=float, default=None, help="rate control: at most this many bits per pixel")
+    p.add_argument("--target-psnr", type=float, default=None, metavar="DB",
+                   help="rate control: the fewest bytes whose decoded image reaches this RGB PSNR")
+    p.add_argument("--target-ssim", type=float, default=None, help="rate control: the same for SSIM (0..1)")
     p.add_argument("-m", "--model", default="auto",
                    help="zoo model id that will decode the file (default: auto, the default model for the scale); see 'srcodec models'")
     p.add_argument("-c", "--codec", default="jpeg", choices=sorted(encoders.CODECS),

@@ -283,3 +283,21 @@ def test_a_decode_through_a_network_prints_nothing_on_stderr(tmp_path, photo):
                           env=env, timeout=300)
     assert (done.stdout, done.stderr) == ("0 40\n", "")
     assert Image.open(tmp_path / "a.sr.png").size == (32, 32)
+
+
+def test_encode_to_a_target_size_or_quality(tmp_path, images, capsys):
+    source, out = images / "img0.png", tmp_path / "a.sr.jpg"
+    assert main(["encode", str(source), "--target-size", "2k", "-m", "bicubic", "-o", str(out)]) == 0
+    assert 1800 <= out.stat().st_size <= 2000
+    printed = capsys.readouterr().out
+    assert f"{out.stat().st_size} bytes" in printed and "decodes" in printed
+    assert main(["encode", str(source), "--target-psnr", "28", "-s", "2", "-m", "bicubic", "-o", str(out), "-f"]) == 0
+    assert metrics.psnr_rgb(np.asarray(Image.open(source)), srcodec.decode(out.read_bytes())) >= 28
+    assert srcodec.inspect(out.read_bytes()).scale == 2
+    assert main(["encode", str(source), "--target-size", "50", "-o", str(out), "-f"]) == 1
+    assert "no file fits 50 bytes: the smallest is" in capsys.readouterr().err
+    assert main(["encode", str(source), "--target-size", "2k", "-q", "50", "-o", str(out), "-f"]) == 1
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["encode", str(source), "--target-size", "lots"])
+    assert "not a size" in capsys.readouterr().err
