@@ -13,12 +13,14 @@ from srcodec import images
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
-def test_the_python_example_runs(tmp_path, photo, monkeypatch):
-    (block,) = re.findall(r"```python\n(.*?)```", README, re.S)
+def test_the_python_examples_run(tmp_path, photo, monkeypatch):
+    first, budgets = re.findall(r"```python\n(.*?)```", README, re.S)
     Image.fromarray(photo).save(tmp_path / "photo.png")
     monkeypatch.chdir(tmp_path)
     names = {}
-    exec(block, names)
+    exec(first, names)
+    exec(budgets, names)
+    assert names["choice"].bytes <= 20_000 and len(names["blob"]) < names["choice"].bytes
     assert names["image"].dtype == np.uint8 and names["image"].shape == photo.shape
     assert (names["info"].width, names["info"].height, names["info"].scale) == (128, 96, 2)
     assert names["big"].dtype == np.uint8 and names["big"].shape == photo.shape  # 48x64, restored x2
