@@ -57,8 +57,9 @@ def test_vdsr_clean_v2_beats_bicubic_and_the_model_it_supersedes(crop, scale, me
     assert gain > _clean_gain("vdsr-y-clean", crop, scale) + 0.3  # measured +0.5..+0.8
 
 
-@pytest.mark.parametrize(("model_id", "measured"), [("vdsr-y-codec", 0.53), ("vdsr-y-x2-codec", 0.91)])
-def test_codec_aware_vdsr_beats_the_bicubic_decoder_on_real_files(crop, model_id, measured):
+@pytest.mark.parametrize(("model_id", "measured"),
+                         [("vdsr-y-codec", 0.53), ("vdsr-y-x2-codec", 0.91), ("srresnet-x2-codec", 1.11)])
+def test_codec_aware_networks_beat_the_bicubic_decoder_on_real_files(crop, model_id, measured):
     from benchmarks.codec_table import decode_as
 
     if model_id not in SHIPPED:
@@ -68,9 +69,9 @@ def test_codec_aware_vdsr_beats_the_bicubic_decoder_on_real_files(crop, model_id
     assert gain > measured - 0.2  # dB on this crop, measured when the model shipped
 
 
-@pytest.mark.skipif("vdsr-y-x2-codec" not in SHIPPED, reason="model not shipped")
+@pytest.mark.skipif("srresnet-x2-codec" not in SHIPPED, reason="model not shipped")
 def test_the_x2_specialist_is_the_default_at_x2(crop):
-    assert srcodec.inspect(srcodec.encode(crop, scale=2)).model == "vdsr-y-x2-codec"
+    assert srcodec.inspect(srcodec.encode(crop, scale=2)).model == "srresnet-x2-codec"
     assert srcodec.inspect(srcodec.encode(crop, scale=3)).model == "vdsr-y-codec"
 
 
@@ -93,7 +94,7 @@ def test_each_scale_has_at_most_one_default_model():
 def test_decoding_cleans_the_coded_chroma(crop):
     from srcodec.inference import super_resolve
 
-    blob = srcodec.encode(crop, scale=2, quality=30)
+    blob = srcodec.encode(crop, scale=2, quality=30, model="vdsr-y-x2-codec")
     bicubic_chroma = super_resolve(resample.degrade(crop, 2, "jpeg", 30), 2, zoo.get("vdsr-y-x2-codec"))
     gain = metrics.psnr_rgb(crop, srcodec.decode(blob)) - metrics.psnr_rgb(crop, bicubic_chroma)
     assert gain > 0.03  # dB on this crop: 0.066 measured
