@@ -168,3 +168,27 @@ def test_the_table_counts_the_work_of_every_convolution_where_it_runs(family, co
     x = np.zeros((1, 12, 12, nets.facts(family).channels), np.float32)
     out = net(x)
     assert sum(counted) / (out.shape[1] * out.shape[2]) == pytest.approx(nets.facts(family).work(config))
+
+
+def test_a_folding_restorer_runs_its_body_at_half_resolution():
+    """scale 1, unshuffle 2: same size out; odd sizes padded by run_net; the impulse reach
+    stays within the receptive field; a quarter of a full-resolution body's work."""
+    from srcodec.inference import run_net
+
+    config = {"scale": 1, "blocks": 2, "filters": 4, "unshuffle": 2}
+    net = nets.build("srgan", config)
+    assert net.input_multiple == 2 and net.get_config()["unshuffle"] == 2
+    assert nets.facts("srgan").parameters({**nets.facts("srgan").defaults, **config}) == net.count_params()
+    x = np.random.default_rng(5).random((13, 18, 3)).astype(np.float32)
+    out = run_net(net, x)
+    assert out.shape == x.shape
+    padded = np.pad(x, ((0, 1), (0, 0), (0, 0)), mode="edge")
+    assert np.allclose(out, run_net(net, padded)[:13], atol=1e-6)
+    size = 40
+    z = np.zeros((1, size, size, 3), np.float32)
+    base = np.asarray(net(z))
+    z[0, size // 2, size // 2, :] = 1.0
+    changed = np.argwhere(np.abs(np.asarray(net(z)) - base)[0].max(axis=-1) > 0)
+    assert np.abs(changed - size // 2).max() <= net.receptive_field // 2
+    full = nets.facts("srgan").work({"blocks": 12, "filters": 64, "scale": 2})  # body at 1/2 per side
+    assert nets.facts("srgan").work({"blocks": 12, "filters": 64, "unshuffle": 2}) == pytest.approx(full, rel=0.02)

@@ -7,7 +7,9 @@ Each family is one small module exposing the same contract:
   whose ``call(x, training=False)`` maps float [0, 1] NHWC to float [0, 1] NHWC and whose
   ``get_config`` round-trips (``NETWORK(**net.get_config())`` builds the same architecture);
 * ``receptive_field``: on the built network, the width in the network's own input pixels
-  that one output pixel depends on (tiling margins are half of it).
+  that one output pixel depends on (tiling margins are half of it);
+* optionally ``input_multiple``: input sides must be a multiple of it (a network that folds
+  its input by pixel-unshuffle); `inference.run_net` pads, and tiles start on its grid.
 
 Every ``NETWORK`` also takes ``layer_dtype``, the Keras dtype policy of its inner layers
 (None: Keras' global policy), which is not part of its config.
@@ -104,18 +106,19 @@ def _stages(scale: int) -> list[int]:
 
 
 def _srresnet_parameters(c: dict) -> int:
-    f = c["filters"]
+    f, u = c["filters"], c["unshuffle"]
     prelu = f  # one slope per channel
-    count = _conv(3, 3, f) + prelu + c["blocks"] * (2 * _conv(3, f, f) + prelu) + _conv(3, f, f)
-    count += sum(_conv(3, f, f * r * r) + prelu for r in _stages(c["scale"]))
+    count = _conv(3, 3 * u * u, f) + prelu + c["blocks"] * (2 * _conv(3, f, f) + prelu) + _conv(3, f, f)
+    count += sum(_conv(3, f, f * r * r) + prelu for r in _stages(c["scale"] * u))
     return count + _conv(3, f, 3)
 
 
 def _srresnet_multiply_adds(c: dict) -> float:
     """The body at low resolution (1/scale^2 of an output pixel each), each sub-pixel
     convolution at the resolution it runs at, the tail at output resolution."""
-    f, s = c["filters"], c["scale"]
-    low = 9 * 3 * f + (2 * c["blocks"] + 1) * 9 * f * f
+    f, u = c["filters"], c["unshuffle"]
+    s = c["scale"] * u  # output pixels per body pixel, each side
+    low = 9 * 3 * u * u * f + (2 * c["blocks"] + 1) * 9 * f * f
     upsampling, resolution = 0.0, 1
     for r in _stages(s):
         upsampling += 9 * f * f * r * r * resolution**2
@@ -160,8 +163,8 @@ TABLE: dict[str, Family] = {
             input_space="lowres",
             sampled=False,
             tileable=True,
-            options={"scale": Option(1, 8), "blocks": Option(0, 64), "filters": Option(1, 256)},
-            defaults={"scale": 4, "blocks": 16, "filters": 64},
+            options={"scale": Option(1, 8), "blocks": Option(0, 64), "filters": Option(1, 256), "unshuffle": Option(1, 4)},
+            defaults={"scale": 4, "blocks": 16, "filters": 64, "unshuffle": 1},
             parameters=_srresnet_parameters,
             multiply_adds=_srresnet_multiply_adds,
         ),

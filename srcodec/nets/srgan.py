@@ -22,6 +22,12 @@ Deviations from the paper, each for this codec:
   no checkerboard.
 * Width and depth are config (`filters`, `blocks`); the paper's 64 x 16 costs ~360 k
   multiply-adds per output pixel at x2, above this CPU's budget (see the zoo records).
+* `unshuffle` (not in the paper): the input is first folded by pixel-unshuffle (space to
+  depth) into a `unshuffle`-times smaller image of `unshuffle`^2 x 3 channels, and the upsampling
+  covers `scale * unshuffle`. With scale 1 and unshuffle 2 this is a restorer at the input's own
+  size whose body runs at half resolution: a quarter of the work of a full-resolution body.
+  Inputs must then be a multiple of `unshuffle` on each side (`input_multiple`); the decoder's
+  `run_net` pads them by edge replication.
 
 The same network serves the MSE-trained SRResNet models and the adversarially trained SRGAN
 ones; which is which is the zoo record's objective, not the code.
@@ -88,15 +94,15 @@ class ResidualBlock(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="srcodec")
 class SRResNet(keras.Model):
-    def __init__(self, scale: int = 4, blocks: int = 16, filters: int = 64, layer_dtype=None, **kwargs):
+    def __init__(self, scale: int = 4, blocks: int = 16, filters: int = 64, unshuffle: int = 1, layer_dtype=None, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.blocks, self.filters = int(scale), int(blocks), int(filters)
+        self.scale, self.blocks, self.filters, self.unshuffle = int(scale), int(blocks), int(filters), int(unshuffle)
         f = self.filters
         self.head = _conv(f, 3, layer_dtype)
         self.head_act = layers.PReLU(shared_axes=[1, 2], dtype=layer_dtype)
         self.body = [ResidualBlock(f, dtype=layer_dtype) for _ in range(self.blocks)]
         self.body_end = _conv(f, 3, layer_dtype)
-        self.up = [_conv(f * r * r, 3, layer_dtype, kernel_initializer=ICNR(r)) for r in stages(self.scale)]
+        self.up = [_conv(f * r * r, 3, layer_dtype, kernel_initializer=ICNR(r)) for r in stages(self.scale * self.unshuffle)]
         self.up_act = [layers.PReLU(shared_axes=[1, 2], dtype=layer_dtype) for _ in self.up]
         # Its output is a residual over the nearest-neighbour upsampled input, so it may compute
         # in bfloat16 like VDSR's (float32 cost 50 of 210 ms: 3 output channels vectorise poorly).
@@ -105,41 +111,49 @@ class SRResNet(keras.Model):
 
     def build(self, input_shape):
         shape = tuple(input_shape)
-        self.head.build(shape)
+        self.head.build(shape[:-1] + (shape[-1] * self.unshuffle**2,))
         shape = shape[:-1] + (self.filters,)
         self.head_act.build(shape)
         for block in self.body:
             block.build(shape)
         self.body_end.build(shape)
-        for conv, act, r in zip(self.up, self.up_act, stages(self.scale)):
+        for conv, act in zip(self.up, self.up_act):
             conv.build(shape)
             act.build(shape)
         self.tail.build(shape)
         self.built = True
 
     def call(self, x, training=False):
-        first = self.head_act(self.head(x))
+        folded = x if self.unshuffle == 1 else keras.ops.space_to_depth(x, self.unshuffle, data_format="channels_last")
+        first = self.head_act(self.head(folded))
         y = first
         for block in self.body:
             y = block(y)
         y = first + self.body_end(y)
-        for conv, act, r in zip(self.up, self.up_act, stages(self.scale)):
+        for conv, act, r in zip(self.up, self.up_act, stages(self.scale * self.unshuffle)):
             y = act(keras.ops.depth_to_space(conv(y), r, data_format="channels_last"))
-        base = keras.ops.repeat(keras.ops.repeat(x, self.scale, axis=1), self.scale, axis=2)
+        base = x if self.scale == 1 else keras.ops.repeat(keras.ops.repeat(x, self.scale, axis=1), self.scale, axis=2)
         return base + keras.ops.cast(self.tail(y), x.dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "blocks": self.blocks, "filters": self.filters}
+        config = {"scale": self.scale, "blocks": self.blocks, "filters": self.filters}
+        return config if self.unshuffle == 1 else {**config, "unshuffle": self.unshuffle}
+
+    @property
+    def input_multiple(self) -> int:
+        """Input sides must be a multiple of this (the pixel-unshuffle's factor)."""
+        return self.unshuffle
 
     @property
     def receptive_field(self) -> int:
-        """In low-resolution input pixels, rounded up per stage: the 3x3 head, two 3x3 per
-        block, the closing 3x3, one 3x3 per upsampling stage, the 3x3 tail at output resolution."""
+        """In input pixels, rounded up per stage: the 3x3 head, two 3x3 per block, the closing
+        3x3, one 3x3 per upsampling stage, the 3x3 tail at output resolution, all at the folded
+        resolution (`unshuffle` input pixels each), plus the fold's own width."""
         reach = 1 + 2 * self.blocks + 1  # low-resolution radius before upsampling
-        for _ in stages(self.scale):
+        for _ in stages(self.scale * self.unshuffle):
             reach += 1  # each stage's 3x3: one pixel at its resolution, at most one input pixel
         reach += 1  # the tail
-        return 2 * reach + 1
+        return 2 * (reach + 1) * self.unshuffle + 1 if self.unshuffle > 1 else 2 * reach + 1
 
 
 NETWORK = SRResNet

@@ -70,14 +70,25 @@ def _adjustable_clip_sgd():
 # ---- the run ------------------------------------------------------------------------------
 
 def _start_from(net, model_id: str) -> None:
-    """Copy the weights of zoo model `model_id` (digest-checked) into `net`."""
+    """Copy the weights of zoo model `model_id` (digest-checked) into `net`.
+
+    The architectures must match, except that `net` may fold its input by pixel-unshuffle
+    where the source does not (an x1 restorer started from an x2 upscaler): the first kernel's
+    input channels are then the source's repeated over the u^2 sub-pixels and divided by u^2,
+    so the body first sees the u x u mean of the input, the low-resolution image it was
+    trained on.
+    """
     from srcodec import zoo
 
     record = zoo.get(model_id)
-    source = zoo.load(record)
-    if record.family == "bicubic" or [w.shape for w in source.get_weights()] != [w.shape for w in net.get_weights()]:
+    weights = [] if record.family == "bicubic" else zoo.load(record).get_weights()
+    shapes = [w.shape for w in net.get_weights()]
+    if weights and shapes[0] != weights[0].shape and shapes[0][2] % weights[0].shape[2] == 0:
+        folds = shapes[0][2] // weights[0].shape[2]  # u^2; space_to_depth puts sub-pixels outermost
+        weights[0] = np.tile(weights[0], (1, 1, folds, 1)) / folds
+    if [w.shape for w in weights] != shapes:
         raise ArgumentError(f"init model {model_id!r} is not a network of this run's architecture")
-    net.set_weights(source.get_weights())
+    net.set_weights(weights)
 
 
 def train(config: TrainConfig, data: Path, out: Path, log=lambda msg: None, until: int | None = None) -> Path | None:
