@@ -9,6 +9,7 @@ Each codec is one module (``jpeg``, ``webp``, ``avif``, ``jxl``) with the same m
     check(data) -> bool       # do the bytes start with this codec's magic?
     encode(image, /, quality, **options) -> bytes   # uint8 HxW or HxWx3
     decode(data) -> numpy.ndarray                    # uint8 HxW or HxWx3
+    metadata(data) -> dict    # {"icc_profile"/"exif"/"xmp": bytes} the file carries (encode's metadata=)
     probe(data) -> Probe      # width, height, end, scans from the headers alone, never decoding
 
 A codec whose backend is missing still imports; using it raises `BackendMissing`, which names
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from encoders._common import BackendMissing, EncoderError, Probe
+from encoders._common import METADATA_KEYS, BackendMissing, EncoderError, Probe
 from encoders import avif, jpeg, jxl, webp
 
-__all__ = ["BackendMissing", "EncoderError", "Probe", "CODECS", "get", "sniff", "fit_budget"]
+__all__ = ["METADATA_KEYS", "BackendMissing", "EncoderError", "Probe", "CODECS", "get", "sniff", "fit_budget"]
 
 CODECS: dict[str, ModuleType] = {m.NAME: m for m in (jpeg, webp, avif, jxl)}
 

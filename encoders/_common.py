@@ -56,9 +56,19 @@ def check_image(image: object, max_dimension: int = 2**30) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, **params) -> bytes:
+METADATA_KEYS = ("icc_profile", "exif", "xmp")  # Pillow's names, in `save` and in `Image.info`
+
+
+def pil_encode(image: np.ndarray, fmt: str, max_dimension: int, metadata: dict | None = None, **params) -> bytes:
+    """Encode with Pillow; `metadata` ({key in METADATA_KEYS: bytes}) goes into the file as the
+    format carries it (none by default)."""
     from PIL import Image
 
+    metadata = metadata or {}
+    unknown = set(metadata) - set(METADATA_KEYS)
+    if unknown:
+        raise EncoderError(f"metadata keys are {METADATA_KEYS}, not {sorted(unknown)}")
+    params = {"exif": b"", "icc_profile": None, **params, **metadata}
     buffer = io.BytesIO()
     try:
         Image.fromarray(check_image(image, max_dimension)).save(buffer, fmt, **params)
@@ -91,6 +101,15 @@ def pil_decode(data: bytes, name: str, fmt: str, check) -> np.ndarray:
         if im.mode not in ("L", "RGB"):
             im = im.convert("RGB")
         return np.asarray(im, dtype=np.uint8)
+
+
+def pil_metadata(data: bytes, name: str, fmt: str, check) -> dict:
+    """The metadata (`METADATA_KEYS`) a file carries, as bytes, from `pil_open` (for most
+    plugins headers only; Pillow's JPEG XL plugin decodes the image to open it)."""
+    with pil_open(data, name, fmt, check, "read the metadata of") as im:
+        found = {key: im.info.get(key) for key in METADATA_KEYS}
+    found = {key: value.encode() if isinstance(value, str) else value for key, value in found.items()}
+    return {key: bytes(value) for key, value in found.items() if value}
 
 
 class Probe(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from encoders._common import (
-    Box, EncoderError, Probe, check_int, check_quality, field, only_box, pil_decode, pil_encode, probe_view, read_boxes, require,
+    Box, EncoderError, Probe, check_int, check_quality, field, only_box, pil_decode, pil_metadata, pil_encode, probe_view, read_boxes, require,
 )
 
 NAME = "avif"
@@ -37,16 +37,22 @@ def check(data: bytes) -> bool:
     return bytes(data[4:8]) == b"ftyp" and bytes(data[8:12]) in (b"avif", b"avis")
 
 
-def encode(image: np.ndarray, /, quality: int = 60, *, speed: int = 6, subsampling: str = "4:2:0") -> bytes:
+def encode(image: np.ndarray, /, quality: int = 60, *, speed: int = 6, subsampling: str = "4:2:0",
+           metadata: dict | None = None) -> bytes:
     """Encode uint8 HxW or HxWx3 to AVIF; `speed` 0 (slowest, smallest) .. 10."""
     _require()
     quality = check_quality(quality, 0, 100)
-    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, speed=check_int("speed", speed, 0, 10), subsampling=subsampling)
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, speed=check_int("speed", speed, 0, 10), subsampling=subsampling,
+                      metadata=metadata)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
     return pil_decode(data, NAME, FORMAT, check)
+
+
+def metadata(data: bytes) -> dict:
+    return pil_metadata(data, NAME, FORMAT, check)
 
 
 def probe(data: bytes) -> Probe:

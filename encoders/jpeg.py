@@ -1,4 +1,4 @@
-"""JPEG through Pillow's libjpeg-turbo: optimized Huffman tables, no metadata segments."""
+"""JPEG through Pillow's libjpeg-turbo: optimized Huffman tables, no metadata segments unless asked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from encoders._common import EncoderError, Probe, check_quality, field, pil_decode, pil_encode, pil_open, probe_view
+from encoders._common import EncoderError, Probe, check_quality, field, pil_decode, pil_metadata, pil_encode, pil_open, probe_view
 
 NAME = "jpeg"
 FORMAT = "JPEG"  # Pillow's plugin name
@@ -47,8 +47,10 @@ def encode(
     *,
     progressive: bool = False,
     subsampling: str = "4:2:0",
+    metadata: dict | None = None,
 ) -> bytes:
-    """Encode uint8 HxW or HxWx3 to baseline (or progressive) JPEG.
+    """Encode uint8 HxW or HxWx3 to baseline (or progressive) JPEG; `metadata` as for
+    `pil_encode` (an ICC profile in APP2 segments, EXIF and XMP in APP1).
 
     The JFIF APP0 segment is left out (18 bytes): decoders take three components numbered
     1, 2, 3 as YCbCr without it.
@@ -64,12 +66,17 @@ def encode(
         optimize=True,
         progressive=bool(progressive),
         subsampling=subsampling,
+        metadata=metadata,
     )
     return strip_jfif(data)
 
 
 def decode(data: bytes) -> np.ndarray:
     return pil_decode(data, NAME, FORMAT, check)
+
+
+def metadata(data: bytes) -> dict:
+    return pil_metadata(data, NAME, FORMAT, check)
 
 
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # DHT, JPG and DAC share the range

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from encoders._common import (
-    EncoderError, Probe, check_int, check_quality, field, pil_decode, pil_encode, probe_view, read_boxes, require,
+    EncoderError, Probe, check_int, check_quality, field, pil_decode, pil_metadata, pil_encode, probe_view, read_boxes, require,
 )
 
 NAME = "jxl"
@@ -37,7 +37,7 @@ def check(data: bytes) -> bool:
     return bytes(data[:2]) == b"\xff\x0a" or bytes(data[:12]) == b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 
 
-def encode(image: np.ndarray, /, quality: int = 75, *, effort: int = 7) -> bytes:
+def encode(image: np.ndarray, /, quality: int = 75, *, effort: int = 7, metadata: dict | None = None) -> bytes:
     """Encode uint8 HxW or HxWx3 to a bare JPEG XL codestream (libjxl puts it in a container, with
     a 'jxll' level box, past 262144 pixels a side); `effort` 1 (fast) .. 9 (smallest).
     Quality 1..99 is lossy; 100 is mathematically lossless (libjxl distance 0, which libjxl
@@ -45,12 +45,24 @@ def encode(image: np.ndarray, /, quality: int = 75, *, effort: int = 7) -> bytes
     _require()
     quality = check_quality(quality, 1, 100)
     effort = check_int("effort", effort, 1, 9)
-    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, effort=effort, lossless=quality == 100)
+    if metadata and metadata.get("icc_profile"):
+        raise EncoderError("the JPEG XL backend (pillow-jxl-plugin) does not write ICC profiles: "
+                           "drop the profile (metadata='none' in srcodec) or use another codec")
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, effort=effort, lossless=quality == 100, metadata=metadata)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
     return pil_decode(data, NAME, FORMAT, check)
+
+
+def metadata(data: bytes) -> dict:
+    """EXIF and XMP; never an ICC profile, which `encode` cannot write (the profile libjxl
+    reports on decoding describes the codestream's colour encoding, sRGB's by default)."""
+    _require()
+    found = pil_metadata(data, NAME, FORMAT, check)
+    found.pop("icc_profile", None)
+    return found
 
 
 # SizeHeader (ISO/IEC 18181-1 A.2): a dimension that is not a small multiple of 8 is 1 + u(n),

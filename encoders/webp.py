@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from encoders._common import EncoderError, Probe, check_int, check_quality, field, pil_decode, pil_encode, probe_view, require
+from encoders._common import EncoderError, Probe, check_int, check_quality, field, pil_decode, pil_metadata, pil_encode, probe_view, require
 
 NAME = "webp"
 FORMAT = "WEBP"  # Pillow's plugin name
@@ -35,16 +35,21 @@ def check(data: bytes) -> bool:
     return bytes(data[:4]) == b"RIFF" and bytes(data[8:12]) == b"WEBP"
 
 
-def encode(image: np.ndarray, /, quality: int = 75, *, method: int = 6) -> bytes:
+def encode(image: np.ndarray, /, quality: int = 75, *, method: int = 6, metadata: dict | None = None) -> bytes:
     """Encode uint8 HxW or HxWx3 to lossy WebP; `method` 0 (fast) .. 6 (smallest)."""
     _require()
     quality = check_quality(quality, 0, 100)
-    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, method=check_int("method", method, 0, 6), exif=b"", icc_profile=None)
+    return pil_encode(image, FORMAT, MAX_DIMENSION, quality=quality, method=check_int("method", method, 0, 6),
+                      metadata=metadata)
 
 
 def decode(data: bytes) -> np.ndarray:
     _require()
     return pil_decode(data, NAME, FORMAT, check)
+
+
+def metadata(data: bytes) -> dict:
+    return pil_metadata(data, NAME, FORMAT, check)
 
 
 def probe(data: bytes) -> Probe:

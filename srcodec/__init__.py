@@ -6,13 +6,17 @@ super-resolution network named in the file::
     blob = srcodec.encode(image, scale=2, quality=40)   # bytes; a valid JPEG of the small image
     image = srcodec.decode(blob)                         # uint8 HxWx3, original size
     info = srcodec.inspect(blob)                         # header fields, no pixel decoding
+    picture = srcodec.open("photo.jpg")                  # decoded to a PIL.Image
+    for image in srcodec.decode_many(paths, workers=4): ...   # many files, in order
 """
 
 import sys as _sys
 import types as _types
 
 from srcodec import api as _api
-from srcodec.api import Info, decode, encode, inspect, restore
+from srcodec.api import Info, decode, encode, inspect, metadata, restore
+from srcodec.api import open_image as open  # noqa: A001 (srcodec.open, as PIL.Image.open)
+from srcodec.batch import decode_many, encode_many
 from srcodec.ratecontrol import Choice, choose
 from srcodec.errors import (
     ArgumentError,
@@ -35,7 +39,11 @@ __all__ = [
     "encode",
     "decode",
     "inspect",
+    "open",
+    "metadata",
     "restore",
+    "encode_many",
+    "decode_many",
     "choose",
     "list_models",
     "register_model",

@@ -104,6 +104,7 @@ def encode(
     codec_options: dict | None = None,
     checksum: bool = False,
     max_pixels: int | None = None,
+    metadata: str = "icc",
     target_bytes: int | None = None,
     target_bpp: float | None = None,
     target_psnr: float | None = None,
@@ -119,7 +120,10 @@ def encode(
     ``progressive`` and ``subsampling``). `checksum` adds a CRC-32 of the payload to the
     header (4 bytes), so that `decode` detects corruption anywhere in the file, not only in the
     header. Images over `max_pixels` (default `srcodec.MAX_PIXELS`) are refused; a file's size
-    is read from its headers before its pixels are decoded.
+    is read from its headers before its pixels are decoded. `metadata`: what of a path's or PIL
+    image's metadata the file carries in its payload (and counts in its size): "icc" (default)
+    the ICC colour profile, "all" also EXIF (less the orientation, which is applied to the
+    pixels) and XMP, "none" nothing; `srcodec.metadata` and `srcodec.open` give it back.
 
     Rate control: with one of `target_bytes` / `target_bpp` (the best restored PSNR whose whole
     file fits) or `target_psnr` / `target_ssim` (the fewest bytes whose decoded image reaches
@@ -142,20 +146,22 @@ def encode(
         return ratecontrol.choose(
             image, scales=None if scale is None else (scale,), model=model, codec=codec, alpha=alpha, seed=seed,
             temperature=temperature, codec_options=codec_options, checksum=checksum, max_pixels=max_pixels,
-            **targets,
+            metadata=metadata, **targets,
         ).data
     coder = _Encoder(image, 2 if scale is None else scale, model=model, codec=codec, alpha=alpha, seed=seed,
-                     temperature=temperature, codec_options=codec_options, checksum=checksum, max_pixels=max_pixels)
+                     temperature=temperature, codec_options=codec_options, checksum=checksum, max_pixels=max_pixels,
+                     metadata=metadata)
     return coder(75 if quality is None else quality)
 
 
 class _Encoder:
     """Encodes one image at one scale at any quality: the small image is made once (rate
-    control calls it at many qualities). Checks its arguments before any pixel work."""
+    control calls it at many qualities). Checks its arguments before any pixel work.
+    `metadata`: a choice of `images.METADATA_CHOICES`, or the metadata itself (a dict)."""
 
     def __init__(self, image, scale: int, *, model: str = "auto", codec: str = "jpeg", alpha: str = "error",
                  seed=None, temperature=None, codec_options: dict | None = None, checksum: bool = False,
-                 max_pixels: int | None = None):
+                 max_pixels: int | None = None, metadata: str | dict = "icc"):
         self.scale = _check_int("scale", scale, 1, container.MAX_SCALE)
         self.module = _codec(codec)
         if not isinstance(model, str):
@@ -163,7 +169,10 @@ class _Encoder:
         self.model, self.seed, self.temperature = model, seed, temperature
         self.options, self.checksum = codec_options or {}, checksum
         _sampling(self.record(None), seed, temperature)  # an unknown model or a bad seed fails before any pixel
+        if isinstance(metadata, str):
+            images.check_metadata_choice(metadata)
         self.pixels = pixels = images.to_array(image, alpha=alpha, max_pixels=_limit(max_pixels))
+        self.metadata = images.metadata_of(image, metadata) if isinstance(metadata, str) else metadata
         lr_h, lr_w = resample.lr_size(pixels.shape[0], pixels.shape[1], self.scale)
         if max(lr_h, lr_w) > self.module.MAX_DIMENSION:
             raise ImageError(
@@ -183,7 +192,7 @@ class _Encoder:
         record = self.record(quality)
         seed, temperature = _sampling(record, self.seed, self.temperature)
         try:
-            payload = self.module.encode(self.small, quality, **self.options)
+            payload = self.module.encode(self.small, quality, metadata=self.metadata, **self.options)
         except encoders.BackendMissing as exc:
             raise CodecUnavailableError(str(exc)) from None
         except (encoders.EncoderError, TypeError) as exc:
@@ -203,13 +212,40 @@ class _Encoder:
         return container.pack(header, payload)
 
 
+BYTES_PER_PIXEL = 8  # a srcodec file is far smaller than this per output pixel (JPEG q100 4:4:4 noise: ~3.4)
+SOURCES = "bytes, bytearray, memoryview, a path or a binary file object"
+
+
+def read(source: object, max_pixels: int | None = None) -> bytes | bytearray | memoryview:
+    """The bytes of a srcodec file given as bytes (returned as they are), a path (a regular
+    file: a FIFO or a device would never end) or a binary file object (read from where it
+    stands), never reading more than a file of `max_pixels` output pixels can hold (None:
+    `srcodec.MAX_PIXELS`). Raises `LimitError` past that, `ArgumentError` for other types or a
+    path that is not a regular file, `FileNotFoundError`."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return source
+    limit = BYTES_PER_PIXEL * _limit(max_pixels) + 2**20
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise ArgumentError(f"not a regular file: {path}")
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    elif callable(getattr(source, "read", None)):
+        data = source.read(limit + 1)
+        if not isinstance(data, (bytes, bytearray)):
+            raise ArgumentError(f"the file object must be opened in binary mode: read() gave {type(data).__name__}")
+    else:
+        raise ArgumentError(f"a srcodec file must be {SOURCES}, got {type(source).__name__}")
+    if len(data) > limit:
+        raise LimitError(f"file is over {limit} bytes, more than a file of max_pixels pixels needs")
+    return data
+
+
 def _view(data: object) -> memoryview:
     """`data` as bytes without copying it."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ArgumentError(
-            f"data must be the file's bytes (bytes, bytearray or memoryview), got {type(data).__name__}"
-            + ("; read the file first, e.g. Path(p).read_bytes()" if isinstance(data, (str, os.PathLike)) else "")
-        )
+        raise ArgumentError(f"a srcodec file must be {SOURCES}, got {type(data).__name__}")
     return memoryview(data).cast("B")
 
 
@@ -246,13 +282,15 @@ def _probe(data, module) -> encoders.Probe:
         raise FormatError(f"corrupted {module.NAME} payload: {exc}") from None
 
 
-def inspect(data: bytes) -> Info:
+def inspect(data) -> Info:
     """Read a srcodec file's header, and check its payload's headers against it, without
-    decoding any pixels.
+    decoding any pixels. `data`: the file's bytes, its path or a binary file object (see `read`).
 
     Raises `FormatError` (malformed bytes, data after the payload's end), `LimitError`
-    (a JPEG payload of over `MAX_SCANS` scans), `ArgumentError` (not bytes).
+    (a JPEG payload of over `MAX_SCANS` scans, a file larger than any within
+    `srcodec.MAX_PIXELS`), `ArgumentError` (another type).
     """
+    data = read(data)
     header, payload = _open(data)
     lr_h, lr_w = resample.lr_size(header.height, header.width, header.scale)
     size = memoryview(data).nbytes
@@ -276,9 +314,10 @@ def inspect(data: bytes) -> Info:
 
 
 def decode(
-    data: bytes, *, max_pixels: int | None = None, precision: str = "auto", timeout: float | None = None
+    data, *, max_pixels: int | None = None, precision: str = "auto", timeout: float | None = None
 ) -> np.ndarray:
     """Decode a srcodec file to uint8 HxWx3 (or HxW for a grey image) at its original size.
+    `data`: the file's bytes, its path or a binary file object (see `read`).
 
     The header names the model; its weights must be installed and match the header's digest.
     Every check that the headers allow is made before any pixel is decoded (see `inspect`).
@@ -286,8 +325,8 @@ def decode(
     two tiles (so a server can refuse costly files cheaply with `max_pixels`, and bound the rest
     in time). Raises `FormatError` (malformed or corrupted bytes), `LimitError` (over
     `max_pixels`, default `srcodec.MAX_PIXELS`, or over `MAX_SCANS`), `TimeLimitError`,
-    `UnknownModelError`, `WeightsError`, `CodecUnavailableError`, `ArgumentError` (`data` not
-    bytes, bad `max_pixels` or `timeout`).
+    `UnknownModelError`, `WeightsError`, `CodecUnavailableError`, `ArgumentError` (`data` of
+    another type, bad `max_pixels` or `timeout`), `FileNotFoundError`.
     Memory: the uint8 output plus one tile's working set (see `srcodec.inference`).
     `precision` ("auto", "float32" or "bfloat16") is the network's compute precision; "auto"
     is bfloat16 on CPUs that compute it natively (see `srcodec.inference`).
@@ -296,7 +335,7 @@ def decode(
     limit = _limit(max_pixels)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0):
         raise ArgumentError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    header, payload = _open(data, limit)
+    header, payload = _open(read(data, limit), limit)
     record = zoo.get(header.model)
     if header.scale not in record.scales:
         raise UnknownModelError(f"model {record.id!r} serves scales {list(record.scales)}, not {header.scale}")
@@ -344,6 +383,30 @@ def decode(
         seed=header.seed or 0, temperature=header.temperature,
     )
     return restored[: header.height, : header.width]
+
+
+def metadata(data, *, max_pixels: int | None = None) -> dict:
+    """The metadata a srcodec file carries (see `encode`'s `metadata`): a dict of Pillow's
+    names ("icc_profile", "exif", "xmp") to bytes, empty when it carries none. Read from the
+    payload's headers after `inspect`'s checks (a JPEG XL payload is decoded to read them).
+    `data` as for `decode`."""
+    header, payload = _open(read(data, max_pixels), _limit(max_pixels))
+    try:
+        return _codec(header.codec).metadata(payload)
+    except encoders.EncoderError as exc:
+        raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
+
+
+def open_image(data, **options):
+    """`decode` to a `PIL.Image` (mode RGB, or L for a grey image), with the file's metadata in
+    its ``info`` (so that ``save`` writes the ICC profile back): ``srcodec.open(path)`` for
+    Pillow users. `data` and `options` as for `decode`."""
+    from PIL import Image
+
+    data = read(data, options.get("max_pixels"))
+    image = Image.fromarray(decode(data, **options))
+    image.info.update(metadata(data, max_pixels=options.get("max_pixels")))
+    return image
 
 
 def restore(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import encoders
 from srcodec import __version__, api, container, images, inference, ratecontrol, zoo
-from srcodec.errors import ArgumentError, LimitError, SrcodecError
+from srcodec.errors import ArgumentError, SrcodecError
 
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
 # What decode writes, named by the output's suffix: the restored pixels exactly, except in a
@@ -29,22 +29,6 @@ OUTPUT_FORMATS = {
     ".jpg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
     ".jpeg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
 }
-BYTES_PER_PIXEL = 8  # a srcodec file is far smaller than this per output pixel (JPEG q100 4:4:4 noise: ~3.4)
-
-
-def _read(path: Path, max_pixels: int | None) -> bytes:
-    """The bytes of the srcodec file `path`: a regular file (a FIFO or device would never end)
-    no larger than a file of `max_pixels` output pixels can be, read without reading more."""
-    limit = BYTES_PER_PIXEL * (api.MAX_PIXELS if max_pixels is None else max_pixels) + 2**20
-    if path.exists() and not path.is_file():
-        raise ArgumentError(f"not a regular file: {path}")
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise LimitError(f"file is over {limit} bytes, more than a file of max_pixels pixels needs")
-    return data
-
-
 def _is_srcodec_file(path: Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(10)
@@ -251,7 +235,7 @@ def cmd_encode(args) -> int:
             _quiet_tensorflow()  # the search decodes
             choice = ratecontrol.choose(source, scales=None if args.scale is None else (args.scale,), model=args.model,
                             codec=args.codec, alpha=args.alpha, codec_options=options, checksum=args.checksum,
-                            **targets)
+                            metadata=args.metadata, **targets)
             _write_atomic(target, choice.data, args.force)
             print(f"{source} -> {target}: {choice.bytes} bytes ({choice.bpp:.3f} bpp), scale {choice.scale}, "
                   f"quality {choice.quality}, {choice.model}, PSNR {choice.psnr:.2f} dB, SSIM {choice.ssim:.4f} "
@@ -266,12 +250,21 @@ def cmd_encode(args) -> int:
             alpha=args.alpha,
             codec_options=options,
             checksum=args.checksum,
+            metadata=args.metadata,
         )
         _write_atomic(target, blob, args.force)
         if args.verbose:
             print(f"{source} -> {target}: {len(blob)} bytes")
 
     return _for_each(pairs, "encode", work, args)
+
+
+def _carried(info: dict, form: str) -> dict:
+    """The file's metadata as Pillow's `save` takes it for output format `form`: the ICC
+    profile everywhere, EXIF where the format has a place for it (BMP has neither)."""
+    if form == "BMP":
+        return {}
+    return {key: info[key] for key in ("icc_profile", "exif") if key in info}
 
 
 def cmd_decode(args) -> int:
@@ -281,24 +274,24 @@ def cmd_decode(args) -> int:
     _check_suffixes(pairs, OUTPUT_FORMATS, "an image")
 
     def work(source: Path, target: Path) -> None:
-        data = _read(source, args.max_pixels)
+        data = api.read(source, args.max_pixels)
         with contextlib.suppress(SrcodecError):  # decode says what is wrong with the file
             if zoo.get(api.inspect(data).model).family != "bicubic":
                 _quiet_tensorflow()
-        image = api.decode(data, max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout)
+        image = api.open_image(data, max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout)
         buffer = io.BytesIO()
         form, options = OUTPUT_FORMATS[target.suffix.lower()]
-        Image.fromarray(image).save(buffer, form, **options)
+        image.save(buffer, form, **_carried(image.info, form), **options)
         _write_atomic(target, buffer.getvalue(), args.force)
         if args.verbose:
-            print(f"{source} -> {target}: {image.shape[1]}x{image.shape[0]}")
+            print(f"{source} -> {target}: {image.width}x{image.height}")
 
     return _for_each(pairs, "decode", work, args)
 
 
 def cmd_info(args) -> int:
     def work(source: Path, _target) -> None:
-        info = api.inspect(_read(source, None)).as_dict()
+        info = api.inspect(source).as_dict()
         if args.json:
             print(json.dumps({"file": str(source), **info}))
         else:
@@ -419,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JPEG chroma subsampling (default 4:2:0)")
     p.add_argument("--checksum", action="store_true",
                    help="carry a CRC-32 of the payload (4 bytes), so decoding detects any corruption")
+    p.add_argument("--metadata", default="icc", choices=["icc", "all", "none"],
+                   help="what of the input's metadata the file carries: its ICC colour profile (default), "
+                        "all (also EXIF, less the applied orientation, and XMP) or none")
     common(p, "output file (.jpg or .jpeg; .srcd for the other codecs), or folder when several inputs "
            "are given (default: NAME.sr.jpg, or NAME.sr.srcd, beside each input)")
     p.set_defaults(run=cmd_encode)
@@ -448,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_models)
 
     p = sub.add_parser("train", help="train a network from a recipe",
-                       description="Train SRCNN/VDSR from a recipe (srcodec/recipes/*.json or a path); "
+                       description="Train a network from a recipe (srcodec/recipes/*.json or a path); "
                        "checkpoints and resumes in the output folder.")
     p.add_argument("--recipe", required=True, help="recipe name or JSON file")
     p.add_argument("--data", default="../shared/datasets", help="folder holding the training and validation sets")

@@ -11,6 +11,8 @@ Defined behaviour for every input kind (also in the README):
   alpha raises `ImageError` unless the caller passes ``alpha="flatten"``, which composites the
   image onto white. srcodec does not carry alpha.
 * float, signed, or other dtypes raise `ImageError`: their value range is ambiguous.
+* metadata (`metadata_of`): the ICC profile of a path or PIL image is carried by default; EXIF
+  (orientation removed, since it is applied) and XMP on request.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srcodec.errors import ImageError, LimitError
+from srcodec.errors import ArgumentError, ImageError, LimitError
 
 ALPHA_CHOICES = ("error", "flatten")
 # file name suffixes taken as images when a folder is given (command line, benchmarks)
@@ -67,6 +69,40 @@ def _flatten_alpha(x: np.ndarray, alpha: str) -> np.ndarray:
     weight = a.astype(np.float32)[..., None] / 255.0
     flat = colour.astype(np.float32) * weight + 255.0 * (1.0 - weight)
     return np.clip(np.floor(flat + 0.5), 0, 255).astype(np.uint8)
+
+
+METADATA_CHOICES = ("icc", "all", "none")
+EXIF_ORIENTATION = 0x0112
+
+
+def check_metadata_choice(keep: object) -> None:
+    if keep not in METADATA_CHOICES:
+        raise ArgumentError(f"metadata must be one of {METADATA_CHOICES}, got {keep!r}")
+
+
+def metadata_of(image: object, keep: str = "icc") -> dict:
+    """The metadata of a path or PIL image that a srcodec file carries, in Pillow's names:
+    with `keep` "icc" the ICC profile (colours depend on it); "all" adds EXIF (less its
+    orientation, which `to_array` has applied to the pixels) and XMP; "none" nothing. Arrays
+    carry none. Raises `ArgumentError` for another `keep`."""
+    check_metadata_choice(keep)
+    if keep == "none" or isinstance(image, np.ndarray):
+        return {}
+    if isinstance(image, (str, os.PathLike)):
+        from PIL import Image
+
+        with Image.open(image) as im:  # headers only: to_array has read (and checked) the pixels
+            return metadata_of(im, keep)
+    if not hasattr(image, "info"):
+        return {}
+    found = {"icc_profile": image.info.get("icc_profile")}
+    if keep == "all":
+        exif = image.getexif()
+        exif.pop(EXIF_ORIENTATION, None)
+        found["exif"] = exif.tobytes() if len(exif) else None
+        xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+        found["xmp"] = xmp.encode() if isinstance(xmp, str) else xmp
+    return {key: bytes(value) for key, value in found.items() if value}
 
 
 def check_pixels(width: int, height: int, max_pixels: int | None, what: str) -> None:

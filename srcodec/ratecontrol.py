@@ -98,6 +98,7 @@ def choose(
     codec_options: dict | None = None,
     checksum: bool = False,
     max_pixels: int | None = None,
+    metadata: str = "icc",
     precision: str = "auto",
 ) -> Choice:
     """Encode `image` to meet exactly one target (see the module's docstring for the search).
@@ -108,7 +109,9 @@ def choose(
     `encode`'s. Raises `TargetError` (naming the nearest file possible) when no setting meets
     the target, and what `encode` and `decode` raise.
     """
+    images.check_metadata_choice(metadata)
     pixels = images.to_array(image, alpha=alpha, max_pixels=api._limit(max_pixels))
+    carried = images.metadata_of(image, metadata)
     kind, goal = _target(target_bytes, target_bpp, target_psnr, target_ssim, pixels.shape[0] * pixels.shape[1])
     started = time.monotonic()
     reference = metrics.Reference(pixels)
@@ -116,7 +119,7 @@ def choose(
     for scale in scales or SCALES:
         try:
             coders.append(api._Encoder(pixels, scale, model=model, codec=codec, seed=seed, temperature=temperature,
-                                       codec_options=codec_options, checksum=checksum))
+                                       codec_options=codec_options, checksum=checksum, metadata=carried))
         except UnknownModelError:
             if scales:  # the caller asked for this scale
                 raise

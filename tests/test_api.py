@@ -353,20 +353,21 @@ def test_tiled_output_equals_untiled(tiny_model, photo, grey_photo, scale):
     assert np.array_equal(super_resolve(lr, scale, srcodec.zoo.BICUBIC, tile=17), bicubic)
 
 
-@pytest.fixture(params=[2, 3, 4])
+@pytest.fixture(params=[{"scale": 2}, {"scale": 3}, {"scale": 4}, {"scale": 1, "unshuffle": 2}], ids=["x2", "x3", "x4", "x1-fold2"])
 def tiny_rgb_model(request, tmp_path):
-    """A tiny SRResNet (low-resolution RGB in, `scale` times larger RGB out), seeded, registered."""
+    """A tiny SRResNet (low-resolution RGB in, `scale` times larger RGB out; x1: a restorer
+    whose body runs on the input folded by 2), seeded, registered."""
     import keras
 
     from srcodec import nets
 
     keras.utils.set_random_seed(11)
-    config = {"scale": request.param, "blocks": 1, "filters": 4}
+    config = {**request.param, "blocks": 1, "filters": 4}
     net = nets.build("srgan", config)
     net.tail.set_weights([w * 300 for w in net.tail.get_weights()])  # a visible residual, not ~0
     path = tmp_path / "rgb.weights.h5"
     net.save_weights(path)
-    yield srcodec.register_model("tiny-srgan", path, family="srgan", scales=[request.param], config=config)
+    yield srcodec.register_model("tiny-srgan", path, family="srgan", scales=[config["scale"]], config=config)
     srcodec.unregister_model("tiny-srgan")
 
 
@@ -415,9 +416,11 @@ def test_more_argument_checks(photo):
         srcodec.encode(photo, codec="webp", codec_options={"method": "fast"})
     with pytest.raises(ImageError, match="16383"):
         srcodec.encode(np.zeros((1, 20000, 3), np.uint8), scale=1, codec="webp")
-    for bad in (None, "x.jpg", 3):
-        with pytest.raises(ArgumentError, match="bytes"):
+    for bad in (None, 3, io.StringIO("text")):
+        with pytest.raises(ArgumentError, match="bytes|binary"):
             srcodec.decode(bad)
+    with pytest.raises(FileNotFoundError):
+        srcodec.decode("no-such-file.jpg")
     with pytest.raises(ArgumentError, match="max_pixels"):
         srcodec.decode(srcodec.encode(photo), max_pixels="a")
 
@@ -662,3 +665,122 @@ def test_the_package_ships_its_type_information():
     assert (root / "py.typed").is_file()
     pyproject = tomllib.loads((root.parent / "pyproject.toml").read_text())
     assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["srcodec"]
+
+
+def test_decode_and_inspect_take_paths_and_file_objects(photo, tmp_path):
+    data = srcodec.encode(photo, model="bicubic")
+    path = tmp_path / "a.jpg"
+    path.write_bytes(data)
+    expected = srcodec.decode(data)
+    with open(path, "rb") as f:
+        assert np.array_equal(srcodec.decode(f), expected)
+    assert np.array_equal(srcodec.decode(path), expected)
+    assert np.array_equal(srcodec.decode(str(path)), expected)
+    assert srcodec.inspect(io.BytesIO(data)) == srcodec.inspect(data)
+    # never more than a file within max_pixels can hold, even from an endless stream
+    endless = type("Zeros", (), {"read": lambda self, n=-1: bytes(n if n >= 0 else 10**9)})()
+    with pytest.raises(LimitError, match="more than a file of max_pixels"):
+        srcodec.decode(endless, max_pixels=1000)
+    with pytest.raises(ArgumentError, match="regular file"):
+        srcodec.decode(tmp_path)
+
+
+def test_open_gives_a_pil_image(photo, grey_photo, tmp_path):
+    for image, mode in ((photo, "RGB"), (grey_photo, "L")):
+        path = tmp_path / f"{mode}.jpg"
+        path.write_bytes(srcodec.encode(image, model="bicubic"))
+        picture = srcodec.open(path)
+        assert isinstance(picture, Image.Image) and picture.mode == mode
+        assert np.array_equal(np.asarray(picture), srcodec.decode(path))
+
+
+def test_batches_keep_order_share_the_model_and_report_errors(tiny_model, photo):
+    import threading
+
+    images = [np.roll(photo, 7 * k, axis=1) for k in range(7)]
+    files = list(srcodec.encode_many(images, workers=3, scale=2, quality=60, model="tiny-srcnn"))
+    assert files == [srcodec.encode(im, scale=2, quality=60, model="tiny-srcnn") for im in images]
+    threads = set()
+    real = api.decode
+
+    def spy(data, **options):
+        threads.add(threading.get_ident())
+        return real(data, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("srcodec.batch.decode", spy)
+        decoded = list(srcodec.decode_many(iter(files), workers=3))
+    assert len(threads) > 1  # really in parallel ...
+    for data, image in zip(files, decoded):  # ... and the same pixels as one at a time
+        assert np.array_equal(image, srcodec.decode(data))
+    many = list(srcodec.decode_many(files * 3, workers=16))  # 16 threads on one network: bit-identical
+    assert all(np.array_equal(a, b) for a, b in zip(many, decoded * 3))
+    mixed = [files[0], b"not a file", files[1]]
+    with pytest.raises(FormatError):
+        list(srcodec.decode_many(mixed, workers=2))
+    out = list(srcodec.decode_many(mixed, workers=2, errors="return"))
+    assert isinstance(out[1], FormatError) and np.array_equal(out[2], decoded[1])
+    with pytest.raises(ArgumentError, match="workers"):
+        next(srcodec.decode_many(files, workers=0))
+
+
+def test_batches_hold_a_bounded_number_of_items(photo):
+    drawn = []
+
+    def source():
+        for k in range(40):
+            drawn.append(k)
+            yield photo
+
+    results = srcodec.encode_many(source(), workers=2, model="bicubic")
+    next(results)
+    assert len(drawn) <= 2 * 2 + 1  # read ahead by at most twice the workers
+    results.close()
+
+
+@pytest.fixture(scope="module")
+def icc_profile():
+    """A wide-gamut RGB profile: Pillow's sRGB profile with its red primary moved out (a
+    phone's Display P3 differs from sRGB the same way), its profile ID cleared."""
+    import struct
+
+    from PIL import ImageCms
+
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[84:100] = bytes(16)
+    count = struct.unpack(">I", icc[128:132])[0]
+    tags = {bytes(icc[132 + 12 * k : 136 + 12 * k]): struct.unpack(">II", icc[136 + 12 * k : 144 + 12 * k]) for k in range(count)}
+    offset = tags[b"rXYZ"][0] + 8  # after the 'XYZ ' type and its reserved bytes: X, Y, Z as s15.16
+    x = struct.unpack(">i", icc[offset : offset + 4])[0]
+    icc[offset : offset + 4] = struct.pack(">i", int(x * 1.08))
+    ImageCms.ImageCmsProfile(io.BytesIO(bytes(icc)))  # still a profile lcms reads
+    return bytes(icc)
+
+
+@pytest.mark.parametrize("codec", ["jpeg", "webp", "avif", "jxl"])
+def test_the_icc_profile_travels_and_counts(photo, tmp_path, codec, icc_profile):
+    if not encoders.get(codec).available:
+        pytest.skip(f"{codec} backend missing")
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "PhoneMaker", 6  # a make, and "rotate 90" (applied to the pixels)
+    Image.fromarray(photo).save(path, quality=95, icc_profile=icc_profile, exif=exif.tobytes())
+    plain = srcodec.encode(path, model="bicubic", codec=codec, metadata="none")
+    assert srcodec.metadata(plain) == {}
+    if codec == "jxl":  # its backend cannot write a profile: asked to keep one, encode says so
+        with pytest.raises(ArgumentError, match="does not write ICC profiles"):
+            srcodec.encode(path, model="bicubic", codec=codec)
+    else:
+        kept = srcodec.encode(path, model="bicubic", codec=codec)  # default: the ICC profile
+        assert srcodec.metadata(kept) == {"icc_profile": icc_profile}
+        assert len(kept) >= len(plain) + len(icc_profile)  # its bytes are in the file's size
+        assert np.array_equal(srcodec.decode(kept), srcodec.decode(plain))  # the pixels do not change
+        picture = srcodec.open(kept)
+        assert picture.info["icc_profile"] == icc_profile and picture.size == (96, 128)  # rotated
+        everything = srcodec.encode(path, model="bicubic", codec=codec, metadata="all")
+        restored_exif = Image.Exif()
+        restored_exif.load(srcodec.metadata(everything)["exif"])
+        assert restored_exif.get(0x010F) == "PhoneMaker" and 0x0112 not in restored_exif
+    with pytest.raises(ArgumentError, match="metadata must be one of"):
+        srcodec.encode(path, model="bicubic", codec=codec, metadata="exif")
+    assert srcodec.metadata(srcodec.encode(photo, model="bicubic", codec=codec)) == {}  # arrays carry none

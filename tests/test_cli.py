@@ -223,6 +223,22 @@ def test_decode_writes_the_format_the_suffix_names(tmp_path, encoded):
                 assert np.array_equal(np.asarray(im.convert("RGB")), expected)  # lossless
 
 
+def test_the_colour_profile_reaches_the_decoded_file(tmp_path, images):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = tmp_path / "phone.png"
+    with Image.open(images / "img0.png") as im:
+        im.save(source, icc_profile=profile)
+    assert main(["encode", str(source), "-o", str(tmp_path / "kept.sr.jpg"), "-m", "bicubic"]) == 0
+    assert main(["encode", str(source), "-o", str(tmp_path / "none.sr.jpg"), "-m", "bicubic", "--metadata", "none"]) == 0
+    for suffix in (".png", ".webp", ".tif", ".jpg"):
+        assert main(["decode", str(tmp_path / "kept.sr.jpg"), "-o", str(tmp_path / f"kept{suffix}")]) == 0
+        assert main(["decode", str(tmp_path / "none.sr.jpg"), "-o", str(tmp_path / f"none{suffix}")]) == 0
+        with Image.open(tmp_path / f"kept{suffix}") as kept, Image.open(tmp_path / f"none{suffix}") as none:
+            assert kept.info.get("icc_profile") == profile and not none.info.get("icc_profile")
+
+
 def test_encode_refuses_a_suffix_that_would_lie(tmp_path, images, capsys):
     assert main(["encode", str(images / "img0.png"), "-o", str(tmp_path / "out.png")]) == 1
     assert capsys.readouterr().err == (

@@ -14,11 +14,14 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_the_python_examples_run(tmp_path, photo, monkeypatch):
-    first, budgets = re.findall(r"```python\n(.*?)```", README, re.S)
+    first, files, budgets = re.findall(r"```python\n(.*?)```", README, re.S)
     Image.fromarray(photo).save(tmp_path / "photo.png")
     monkeypatch.chdir(tmp_path)
     names = {}
     exec(first, names)
+    exec(files, names)
+    assert names["picture"].size == (128, 96) and len(names["decoded"]) == 4
+    assert all(np.array_equal(d, names["image"]) for d in names["decoded"])
     exec(budgets, names)
     assert names["choice"].bytes <= 20_000 and len(names["blob"]) < names["choice"].bytes
     assert names["image"].dtype == np.uint8 and names["image"].shape == photo.shape
