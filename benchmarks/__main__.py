@@ -1,7 +1,7 @@
 """The rate-distortion harness.
 
     python -m benchmarks [IMAGES...] --out DIR [--quick] [--perceptual] [--rc] [--codecs ...] [--models ...]
-                         [--workers N] [--format jsonl|csv]
+                         [--workers N] [--engine process|ray [--address ADDR]] [--format jsonl|csv]
 
 IMAGES are files, folders or skimage:NAME for one of scikit-image's sample photos (none:
 astronaut, chelsea and coffee). Writes DIR/results.jsonl
@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
     parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({CURRENT_MODELS_HELP})")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes (Ray: CPUs of the local Ray)")
+    parser.add_argument("--engine", choices=sweep.ENGINES, default="process",
+                        help="process: a local process pool (default); ray: Ray tasks (pip install 'srcodec[ray]')")
+    parser.add_argument("--address", help="with --engine ray: the Ray cluster to use (default: start a local one)")
     parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     args = parser.parse_args(argv)
 
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     try:
         with tqdm(total=len(units), unit="setting", disable=None, file=sys.stderr) as bar:
-            rows = sweep.run(units, results, args.workers, progress=bar)
+            rows = sweep.run(units, results, args.workers, progress=bar, engine=args.engine, address=args.address)
     except sweep.SweepError as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 1

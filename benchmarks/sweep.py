@@ -302,8 +302,15 @@ class SweepError(RuntimeError):
 PROVENANCE = ("git_commit", "versions")  # header fields whose change would mix results
 
 
-def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) -> list[dict]:
+ENGINES = ("process", "ray")
+
+
+def run(units: list[Unit], results: ResultsFile, workers: int, progress=None, engine: str = "process",
+        address: str | None = None) -> list[dict]:
     """Run the units not yet in `results`; return all rows (old and new).
+
+    `engine` "process": a pool of `workers` local processes; "ray": Ray tasks of one CPU each
+    (srcodec[ray]), on a local Ray of `workers` CPUs, or on the cluster at `address`.
 
     Refuses (`SweepError`) to add to rows made by other code or library versions. A unit that
     fails does not stop the others: their rows are saved, then `SweepError` names the failures
@@ -344,7 +351,9 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
         if progress is not None:
             progress.update(len(new))
 
-    if workers <= 1:
+    if engine == "ray":
+        _run_on_ray(tasks, collect, workers, address)
+    elif workers <= 1:
         for chunk in tasks:
             collect(chunk, lambda: _run_image(chunk))
     else:
@@ -360,6 +369,26 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None) ->
         raise SweepError(f"{len(failures)} of {len(tasks)} tasks failed (the rest are saved; rerun to retry):\n  "
                          + "\n  ".join(failures[:5]) + ("\n  ..." if len(failures) > 5 else ""))
     return rows
+
+
+def _run_on_ray(tasks: list[list[Unit]], collect, workers: int, address: str | None) -> None:
+    """Each image's chunk as a Ray task of one CPU, its network thread pools sized to it."""
+    from srcodec.scaleout import import_ray
+
+    ray = import_ray()
+    if not ray.is_initialized():
+        import logging
+
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, logging_level=logging.ERROR)
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_NUM_INTEROP_THREADS": "1",
+           **{pool: "1" for pool in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")}}
+    remote = ray.remote(num_cpus=1, runtime_env={"env_vars": env})(_run_image)
+    pending = {remote.remote(chunk): chunk for chunk in tasks}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        chunk = pending.pop(ready[0])
+        collect(chunk, lambda: ray.get(ready[0]))
 
 
 def _chunks(items: list, size: int):
