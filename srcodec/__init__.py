@@ -13,7 +13,11 @@ super-resolution network named in the file::
 import sys as _sys
 import types as _types
 
-from srcodec import api as _api
+from srcodec import backend as _backend
+
+_backend.choose()  # before anything imports Keras: JAX when TensorFlow is not installed
+
+from srcodec import api as _api  # noqa: E402
 from srcodec.api import Info, decode, encode, inspect, metadata, restore
 from srcodec.api import open_image as open  # noqa: A001 (srcodec.open, as PIL.Image.open)
 from srcodec.batch import decode_many, encode_many

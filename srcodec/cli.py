@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import encoders
-from srcodec import __version__, api, container, images, inference, ratecontrol, zoo
+from srcodec import __version__, api, backend, container, images, inference, ratecontrol, zoo
 from srcodec.errors import ArgumentError, SrcodecError
 
 ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
@@ -197,8 +197,8 @@ def _quiet_tensorflow() -> None:
     it prints, which it does not by itself: its libraries log INFO lines as they load, through
     absl before absl::InitializeLog, whatever the setting, and its Python logger ignores the
     setting (retracing warnings would break the progress bar)."""
-    if "tensorflow" in sys.modules:
-        return
+    if "tensorflow" in sys.modules or backend.choose() != "tensorflow":
+        return  # already imported, or Keras runs on another backend (JAX: a light install)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3 hides errors too: "failed call to cuInit" on CPUs
     level = os.environ["TF_CPP_MIN_LOG_LEVEL"]
     with _stderr_hidden() if level in ("1", "2", "3") else contextlib.nullcontext():

@@ -70,6 +70,33 @@ def resolve_precision(precision: str = "auto") -> str:
     return precision
 
 
+def _forward(net):
+    """`net`'s compiled forward pass, safe to call from many threads at once on one network.
+
+    TensorFlow: Keras' ``predict_on_batch``. JAX: not that, which is not thread-safe there (its
+    jitted step donates the variables' buffers and writes new ones back, so a concurrent call
+    meets "Buffer has been deleted or donated"); instead a ``jax.jit`` of ``stateless_call`` on
+    the variables' current values (read at each call: training validates a changing network),
+    which donates nothing. Compiled once per network and input shape, as predict_on_batch is.
+    """
+    forward = net.__dict__.get("_srcodec_forward")
+    if forward is None:
+        import keras
+
+        if keras.backend.backend() != "jax":
+            forward = net.predict_on_batch
+        else:
+            import jax
+
+            step = jax.jit(lambda trainable, frozen, x: net.stateless_call(trainable, frozen, x, training=False)[0])
+
+            def forward(x):
+                return step([v.value for v in net.trainable_variables], [v.value for v in net.non_trainable_variables], x)
+
+        object.__setattr__(net, "_srcodec_forward", forward)  # not a Keras-tracked attribute
+    return forward
+
+
 def run_net(net, x: np.ndarray) -> np.ndarray:
     """Apply `net` to one float HxWxC array; returns float32 numpy.
 
@@ -86,7 +113,7 @@ def run_net(net, x: np.ndarray) -> np.ndarray:
     pad = (-h % m, -w % m)
     if any(pad):
         x = np.pad(x, ((0, pad[0]), (0, pad[1])) + ((0, 0),) * (x.ndim - 2), mode="edge")
-    out = np.asarray(net.predict_on_batch(x[None]), dtype=np.float32)[0]
+    out = np.asarray(_forward(net)(x[None]), dtype=np.float32)[0]
     s = out.shape[0] // x.shape[0]
     return out[: h * s, : w * s]
 

@@ -443,9 +443,10 @@ def load(record: ModelRecord, precision: str = "float32"):
                 f"expected {record.sha256[:16]}... ({path})"
             )
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from srcodec import nets
+        from srcodec import backend, nets
 
-        net = nets.build(record.family, record.config, precision)
+        backend.require()
+        net = nets.build(record.family, record.config, precision, initialize=False)
         try:
             net.load_weights(path)
         except Exception as exc:  # h5py / Keras raise many types for a bad file

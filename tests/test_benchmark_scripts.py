@@ -99,3 +99,13 @@ def test_the_tables_score_perceptual_metrics_when_asked(tmp_path, photo, tiny_mo
     decoded = srcodec.decode(srcodec.encode(photo, scale=2, quality=30, model="bicubic"))
     assert "SSIMULACRA2 of the same pictures" in out
     assert f"{perceptual.ssimulacra2(photo, decoded):7.2f}" in out and f"{perceptual.vgg_distance(photo, decoded):7.2f}" in out
+
+
+def test_the_gpu_check_runs_end_to_end_on_the_cpu(capsys):
+    from benchmarks import gpu
+
+    image = gpu.test_image(70, 50)
+    assert image.shape == (50, 70, 3) and image.dtype == np.uint8
+    assert gpu.main(["--size", "64x48", "--models", "bicubic", "--allow-cpu", "--precision", "float32"]) == 0
+    table = capsys.readouterr().out
+    assert "| bicubic | x1 | " in table and "| 0 | 0.000% |" in table  # the CPU against itself
