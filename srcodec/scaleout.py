@@ -41,19 +41,17 @@ class _Transcoder:
         self.mode, self.options = mode, options
 
     def __call__(self, batch: dict) -> dict:
+        from PIL import Image
+
         from srcodec import api
 
         data, errors = [], []
         for raw in batch["bytes"]:
             try:
                 if self.mode == "encode":
-                    from PIL import Image
-
                     with Image.open(io.BytesIO(raw)) as im:
                         out = api.encode(im, **self.options)
-                else:
-                    from PIL import Image
-
+                else:  # PNG, with the file's ICC profile (Pillow writes the image's info)
                     buffer = io.BytesIO()
                     api.open_image(raw, **self.options).save(buffer, "PNG")
                     out = buffer.getvalue()

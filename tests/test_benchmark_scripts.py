@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 import srcodec
 from benchmarks import codec_table, large, paper
@@ -109,3 +110,40 @@ def test_the_gpu_check_runs_end_to_end_on_the_cpu(capsys):
     assert gpu.main(["--size", "64x48", "--models", "bicubic", "--allow-cpu", "--precision", "float32"]) == 0
     table = capsys.readouterr().out
     assert "| bicubic | x1 | " in table and "| 0 | 0.000% |" in table  # the CPU against itself
+
+
+def test_payload_encoders_write_plain_420_jpegs_into_srcodec_files(photo, tiny_model):
+    pytest.importorskip("jpeglib")
+    pytest.importorskip("pyjpegli")
+    from benchmarks import payload
+    from encoders import jpeg
+    from srcodec import resample
+
+    assert payload.encode_with("jpeg", photo, 40) == jpeg.encode(photo, 40)
+    reference = srcodec.encode(photo, scale=2, quality=40, model="tiny-srcnn")
+    assert payload.srcodec_file(photo, 40, 2, "tiny-srcnn", "jpeg") == reference  # srcodec's own payload
+    small = resample.downsample(photo, 2)
+    for name in ("mozjpeg", "jpegli"):
+        data = payload.encode_with(name, photo, 40)
+        assert data[:4] != b"\xff\xd8\xff\xe0"  # no JFIF APP0
+        assert jpeg.decode(data).shape == photo.shape and jpeg.coding(data).chroma_subsampling == 2
+        blob = payload.srcodec_file(photo, 40, 2, "tiny-srcnn", name)
+        header, inner = container.unpack(blob)
+        assert header == container.unpack(reference)[0] and inner == payload.encode_with(name, small, 40)
+        assert srcodec.decode(blob).shape == photo.shape
+
+
+def test_payload_table_has_every_curve_and_bd_rates(photo, capsys):
+    pytest.importorskip("jpeglib")
+    pytest.importorskip("pyjpegli")
+    from benchmarks import payload
+
+    rows, seconds = payload.measure([photo], [30, 60], 2, "bicubic", low=[10])
+    assert len(rows) == 3 * 3 + 2 * 3 and set(seconds) == set(payload.ENCODERS)  # srcodec: not at the low quality
+    payload.print_table(rows, seconds, 1)
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| curve | q10 bpp / dB | q30 bpp / dB | q60 bpp / dB |")
+    assert table[5].startswith("| srcodec+jpeg |  | ")  # no q10 cell
+    assert [line.split(" | ")[0] for line in table[2:]] == [
+        "| jpeg", "| mozjpeg", "| jpegli", "| srcodec+jpeg", "| srcodec+mozjpeg", "| srcodec+jpegli"]
+    assert table[2].split(" | ")[-3] == "+0.0%" and table[5].split(" | ")[-2] == "+0.0%"  # each anchor against itself
