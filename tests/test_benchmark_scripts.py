@@ -147,3 +147,15 @@ def test_payload_table_has_every_curve_and_bd_rates(photo, capsys):
     assert [line.split(" | ")[0] for line in table[2:]] == [
         "| jpeg", "| mozjpeg", "| jpegli", "| srcodec+jpeg", "| srcodec+mozjpeg", "| srcodec+jpegli"]
     assert table[2].split(" | ")[-3] == "+0.0%" and table[5].split(" | ")[-2] == "+0.0%"  # each anchor against itself
+
+
+def test_the_throughput_table_times_every_way(tmp_path, photo, capsys):
+    from PIL import Image
+
+    from benchmarks import throughput
+
+    Image.fromarray(photo).save(tmp_path / "a.png")
+    assert throughput.main(["--data", str(tmp_path), "--images", "1", "--workers", "1", "--no-ray"]) == 0
+    table = capsys.readouterr().out
+    assert "decoded by srresnet-x2-codec" in table
+    assert len([line for line in table.splitlines() if line.startswith("| ") and "MP/s" not in line]) == 3

@@ -1,0 +1,101 @@
+"""Batch decoding throughput: one thread, `decode_many`'s threads, a local process pool, Ray.
+
+    python -m benchmarks.throughput [--data ../shared/datasets/bsd100] [--images 20] [--scale 2]
+                                    [--workers 2] [--no-ray]
+
+The first `--images` images of `--data` are encoded at quality 40 with the default model of
+`--scale`, then decoded every way; each row times the whole batch, start-up included (a
+process pool's workers and Ray's actors each load the network), and gives files/s and output
+MP/s. Ray (srcodec[ray]) runs on a local Ray of `--workers` CPUs, started before the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _decode_files(paths: list[str]) -> int:
+    import srcodec
+
+    return sum(srcodec.decode(Path(p)).size // 3 for p in paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import srcodec
+    from benchmarks.paper import DEFAULT_DATA
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "bsd100")
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--scale", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-ray", action="store_true")
+    args = parser.parse_args(argv)
+
+    sources = sorted(p for p in args.data.iterdir() if p.suffix.lower() == ".png")[: args.images]
+    if not sources:
+        print(f"no .png images in {args.data}", file=sys.stderr)
+        return 1
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for source in sources:
+            path = Path(folder) / (source.stem + ".sr.jpg")
+            path.write_bytes(srcodec.encode(source, scale=args.scale, quality=40))
+            files.append(str(path))
+        model = srcodec.inspect(Path(files[0])).model
+
+        def timed(name: str, run) -> None:
+            started = time.perf_counter()
+            pixels = run()
+            seconds = time.perf_counter() - started
+            rows.append((name, seconds, len(files) / seconds, pixels / seconds / 1e6))
+
+        srcodec.decode(Path(files[0]))  # this process's network: loaded once, for the thread rows
+        timed("one thread (network loaded)", lambda: _decode_files(files))
+        timed(f"decode_many, {args.workers} threads", lambda: sum(
+            im.size // (3 if im.ndim == 3 else 1) for im in srcodec.decode_many(files, workers=args.workers)))
+        chunks = [files[k :: args.workers] for k in range(args.workers)]
+        context = multiprocessing.get_context("spawn")
+
+        def pool() -> int:
+            with ProcessPoolExecutor(args.workers, mp_context=context) as executor:
+                return sum(executor.map(_decode_files, chunks))
+
+        timed(f"process pool, {args.workers} processes (each loads TF and the network)", pool)
+        if not args.no_ray:
+            import ray
+
+            from srcodec import scaleout
+
+            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+
+            def on_ray() -> int:
+                report = scaleout.transcode(files, "decode", out=Path(folder) / "ray", actors=args.workers)
+                failed = [r for r in report if r["error"]]
+                if failed:
+                    raise RuntimeError(f"{len(failed)} files failed on Ray: {failed[0]['error']}")
+                return sum(srcodec.inspect(Path(f)).width * srcodec.inspect(Path(f)).height for f in files)
+
+            timed(f"Ray Data, {args.workers} actors (each loads TF and the network)", on_ray)
+            timed(f"Ray Data again ({args.workers} new actors, Ray running)", on_ray)
+            ray.shutdown()
+    print(f"\n{len(files)} files of {args.data} at x{args.scale} q40, decoded by {model}\n")
+    print("| how | seconds | files/s | MP/s |")
+    print("|---|---|---|---|")
+    for name, seconds, per_second, mps in rows:
+        print(f"| {name} | {seconds:.1f} | {per_second:.2f} | {mps:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
