@@ -2,6 +2,7 @@
 
     python -m benchmarks.payload [--data ../shared/datasets/bsd100] [--images 10]
         [--qualities 20 30 40 50 60 75 85] [--low-qualities 5 10 15] [--scale 2] [--model srresnet-x2-codec]
+        [--inner webp avif]
 
 Three JPEG encoders, each at quality q with 4:2:0 chroma:
   jpeg     Pillow (libjpeg-turbo) as `encoders.jpeg.encode` codes srcodec's payload: baseline, optimized Huffman;
@@ -20,6 +21,8 @@ Curves: each encoder on the full-size image, and srcodec+encoder: the small imag
 (same bytes of header), decoded by `srcodec.decode` (the network). RGB-PSNR against the
 original, rate in bits per original pixel (mean over images per quality); BD-rate (pchip,
 `benchmarks.analysis.bd`) against full-size Pillow JPEG and against srcodec's own payload.
+`--inner webp avif` adds those codecs at full size and as srcodec's payload (`srcodec.encode(...,
+codec=...)`, the same network), each compared with its own full-size curve.
 The full-size curves also run at `--low-qualities` (no network: cheap), where they reach
 srcodec's PSNR range: without them the BD-rates of srcodec against full-size JPEG are NaN.
 """
@@ -37,6 +40,7 @@ import numpy as np
 import srcodec
 from benchmarks import analysis
 from benchmarks.paper import DEFAULT_DATA, load_set
+import encoders
 from encoders import jpeg
 from srcodec import container, metrics, resample
 
@@ -78,12 +82,23 @@ def srcodec_file(image: np.ndarray, quality: int, scale: int, model: str, name: 
     return container.pack(header, encode_with(name, resample.downsample(image, scale), quality))
 
 
-def measure(images, qualities, scale: int, model: str, low=()) -> tuple[list[dict], dict[str, float]]:
+def measure(images, qualities, scale: int, model: str, low=(), inner=()) -> tuple[list[dict], dict[str, float]]:
     """Result rows (codec, image, quality, bpp, psnr_rgb) for every curve (the full-size ones
-    also at the `low` qualities), and each encoder's seconds spent coding full-size images."""
+    also at the `low` qualities), and each encoder's seconds spent coding full-size images.
+    `inner`: other codecs (webp, avif), each at full size and as srcodec's payload."""
     rows, seconds = [], dict.fromkeys(ENCODERS, 0.0)
     for i, image in enumerate(images):
         pixels = image.shape[0] * image.shape[1]
+        for codec in inner:
+            module = encoders.get(codec)
+            for q in sorted({*low, *qualities}):
+                data = module.encode(image, q)
+                rows.append({"codec": codec, "image": i, "quality": q, "bpp": 8 * len(data) / pixels,
+                             "psnr_rgb": metrics.psnr_rgb(image, module.decode(data))})
+                if q in qualities:
+                    blob = srcodec.encode(image, scale=scale, quality=q, model=model, codec=codec)
+                    rows.append({"codec": f"srcodec+{codec}", "image": i, "quality": q, "bpp": 8 * len(blob) / pixels,
+                                 "psnr_rgb": metrics.psnr_rgb(image, srcodec.decode(blob))})
         for q in sorted({*low, *qualities}):
             for name in ENCODERS:
                 start = time.perf_counter()
@@ -100,25 +115,29 @@ def measure(images, qualities, scale: int, model: str, low=()) -> tuple[list[dic
     return rows, seconds
 
 
-def print_table(rows: list[dict], seconds: dict[str, float], count: int) -> None:
-    """The markdown table of `rows` (every quality they hold); `seconds` over `count` images."""
+def print_table(rows: list[dict], seconds: dict[str, float], count: int, inner=()) -> None:
+    """The markdown table of `rows` (every quality they hold); `seconds` over `count` images.
+    An `inner` codec's srcodec curve is also compared with that codec at full size."""
     curves = analysis.curves(rows)
     mean = {(r["codec"], r["quality"]): [] for r in rows}
     for r in rows:
         mean[(r["codec"], r["quality"])].append((r["bpp"], r["psnr_rgb"]))
-    names = [*ENCODERS, *(f"srcodec+{n}" for n in ENCODERS)]
+    names = [*ENCODERS, *(f"srcodec+{n}" for n in ENCODERS)] + [n for c in inner for n in (c, f"srcodec+{c}")]
     qualities = sorted({q for _, q in mean})
     print("| curve | " + " | ".join(f"q{q} bpp / dB" for q in qualities)
-          + " | BD-rate vs jpeg | BD-rate vs srcodec+jpeg | full-size encode ms |")
-    print("|---|" + "---|" * (len(qualities) + 3))
+          + " | BD-rate vs jpeg | BD-rate vs srcodec+jpeg | vs its codec at full size | full-size encode ms |")
+    print("|---|" + "---|" * (len(qualities) + 4))
     for name in names:
+        own = name.split("+", 1)[1] if name.startswith("srcodec+") and name.split("+", 1)[1] in inner else None
+        vs_own = f"{analysis.bd(curves[own], curves[name])['bd_rate']:+.1f}%" if own else ""
         cells = [" / ".join(f"{v:.3f}" if k == 0 else f"{v:.2f}" for k, v in enumerate(np.mean(mean[(name, q)], axis=0)))
                  if (name, q) in mean else "" for q in qualities]
         vs_jpeg = analysis.bd(curves["jpeg"], curves[name])["bd_rate"]
         vs_srcodec = analysis.bd(curves["srcodec+jpeg"], curves[name])["bd_rate"] if name.startswith("srcodec") else np.nan
         ms = seconds.get(name, np.nan) * 1000 / (count * len(qualities))  # per image and quality
         print(f"| {name} | " + " | ".join(cells) + f" | {vs_jpeg:+.1f}% | "
-              + ("" if np.isnan(vs_srcodec) else f"{vs_srcodec:+.1f}%") + " | " + ("" if np.isnan(ms) else f"{ms:.0f}") + " |")
+              + ("" if np.isnan(vs_srcodec) else f"{vs_srcodec:+.1f}%") + f" | {vs_own} | "
+              + ("" if np.isnan(ms) else f"{ms:.0f}") + " |")
 
 
 def versions() -> str:
@@ -139,16 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--low-qualities", nargs="+", type=int, default=[5, 10, 15], help="full-size curves only")
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--model", default="srresnet-x2-codec")
+    parser.add_argument("--inner", nargs="*", default=[], choices=["webp", "avif"],
+                        help="also these codecs, at full size and as srcodec's payload")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"benchmarks.payload: {args.data} not found", file=sys.stderr)
         return 2
     images = [im for im in load_set(args.data) if im.ndim == 3][: args.images]  # jpegli takes RGB only
     start = time.perf_counter()
-    rows, seconds = measure(images, args.qualities, args.scale, args.model, args.low_qualities)
+    rows, seconds = measure(images, args.qualities, args.scale, args.model, args.low_qualities, args.inner)
     print(f"RGB-PSNR, {args.data.name} (first {len(images)} colour images), srcodec x{args.scale} {args.model}; "
           "mean bpp / mean dB per quality; every file decoded by Pillow (libjpeg-turbo)\n")
-    print_table(rows, seconds, len(images))
+    print_table(rows, seconds, len(images), args.inner)
     print(f"\n{versions()}\n{time.perf_counter() - start:.0f} s")
     return 0
 

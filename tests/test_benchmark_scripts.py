@@ -146,7 +146,12 @@ def test_payload_table_has_every_curve_and_bd_rates(photo, capsys):
     assert table[5].startswith("| srcodec+jpeg |  | ")  # no q10 cell
     assert [line.split(" | ")[0] for line in table[2:]] == [
         "| jpeg", "| mozjpeg", "| jpegli", "| srcodec+jpeg", "| srcodec+mozjpeg", "| srcodec+jpegli"]
-    assert table[2].split(" | ")[-3] == "+0.0%" and table[5].split(" | ")[-2] == "+0.0%"  # each anchor against itself
+    assert table[2].split(" | ")[-4] == "+0.0%" and table[5].split(" | ")[-3] == "+0.0%"  # each anchor against itself
+    rows, seconds = payload.measure([photo], [30, 60], 2, "bicubic", low=[10], inner=["webp"])
+    payload.print_table(rows, seconds, 1, inner=["webp"])
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split(" | ")[0] for line in table[-2:]] == ["| webp", "| srcodec+webp"]
+    assert table[-1].split(" | ")[-2].endswith("%")  # srcodec on a WebP payload against full-size WebP
 
 
 def test_the_throughput_table_times_every_way(tmp_path, photo, capsys):
