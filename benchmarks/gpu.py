@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no GPU visible: nothing to check (decoding runs on the CPU)", file=sys.stderr)
         return 2
     image = test_image(width, height)
-    models = args.models or sorted({(s, srcodec.zoo.resolve("auto", s).id) for s in (1, 2, 3, 4)})
-    models = [m if isinstance(m, tuple) else (srcodec.zoo.get(m).scales[0], m) for m in models]
+    if args.models:
+        models = [(srcodec.zoo.get(m).scales[0], m) for m in args.models]
+    else:
+        models = [(s, srcodec.zoo.resolve("auto", s).id) for s in (1, 2, 3, 4)]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         files = []

@@ -171,12 +171,16 @@ def _run_image(units: list[Unit]) -> list[dict]:
     return [run_unit(u) for u in units]
 
 
+def _thread_env(threads: int) -> dict[str, str]:
+    """The environment that holds a worker's thread pools (TensorFlow, OpenMP, OpenCV) to
+    `threads`: with every worker using all the cores, they oversubscribe the machine."""
+    pools = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")
+    return {**{pool: str(threads) for pool in pools}, "TF_NUM_INTEROP_THREADS": "1"}
+
+
 def _init_worker(threads: int) -> None:
-    """Give each worker process its share of the cores: with every process using all of them,
-    the networks' thread pools oversubscribe the machine. Runs before TensorFlow loads."""
-    for pool in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
-        os.environ[pool] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    """Give each worker process its share of the cores. Runs before TensorFlow loads."""
+    os.environ.update(_thread_env(threads))
 
 
 def plan(images: list[str], codecs, models, quick: bool, perceptual: bool = False, rc: bool = False) -> list[Unit]:
@@ -373,17 +377,10 @@ def run(units: list[Unit], results: ResultsFile, workers: int, progress=None, en
 
 def _run_on_ray(tasks: list[list[Unit]], collect, workers: int, address: str | None) -> None:
     """Each image's chunk as a Ray task of one CPU, its network thread pools sized to it."""
-    from srcodec.scaleout import import_ray
+    from srcodec.scaleout import ray_session
 
-    ray = import_ray()
-    if not ray.is_initialized():
-        import logging
-
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, logging_level=logging.ERROR)
-    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_NUM_INTEROP_THREADS": "1",
-           **{pool: "1" for pool in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")}}
-    remote = ray.remote(num_cpus=1, runtime_env={"env_vars": env})(_run_image)
+    ray = ray_session(address, workers)
+    remote = ray.remote(num_cpus=1, runtime_env={"env_vars": _thread_env(1)})(_run_image)
     pending = {remote.remote(chunk): chunk for chunk in tasks}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)

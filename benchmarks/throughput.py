@@ -23,10 +23,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _decode_files(paths: list[str]) -> int:
+def _decode_files(paths: list[str]) -> None:
     import srcodec
 
-    return sum(srcodec.decode(Path(p)).size // 3 for p in paths)
+    for path in paths:
+        srcodec.decode(Path(path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,38 +54,35 @@ def main(argv: list[str] | None = None) -> int:
             path.write_bytes(srcodec.encode(source, scale=args.scale, quality=40))
             files.append(str(path))
         model = srcodec.inspect(Path(files[0])).model
+        pixels = sum(info.width * info.height for info in map(srcodec.inspect, map(Path, files)))
 
         def timed(name: str, run) -> None:
             started = time.perf_counter()
-            pixels = run()
+            run()
             seconds = time.perf_counter() - started
             rows.append((name, seconds, len(files) / seconds, pixels / seconds / 1e6))
 
         srcodec.decode(Path(files[0]))  # this process's network: loaded once, for the thread rows
         timed("one thread (network loaded)", lambda: _decode_files(files))
-        timed(f"decode_many, {args.workers} threads", lambda: sum(
-            im.size // (3 if im.ndim == 3 else 1) for im in srcodec.decode_many(files, workers=args.workers)))
+        timed(f"decode_many, {args.workers} threads", lambda: list(srcodec.decode_many(files, workers=args.workers)))
         chunks = [files[k :: args.workers] for k in range(args.workers)]
         context = multiprocessing.get_context("spawn")
 
-        def pool() -> int:
+        def pool() -> None:
             with ProcessPoolExecutor(args.workers, mp_context=context) as executor:
-                return sum(executor.map(_decode_files, chunks))
+                list(executor.map(_decode_files, chunks))
 
         timed(f"process pool, {args.workers} processes (each loads TF and the network)", pool)
         if not args.no_ray:
-            import ray
-
             from srcodec import scaleout
 
-            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+            ray = scaleout.ray_session(num_cpus=args.workers)  # started before the clock
 
-            def on_ray() -> int:
+            def on_ray() -> None:
                 report = scaleout.transcode(files, "decode", out=Path(folder) / "ray", actors=args.workers)
                 failed = [r for r in report if r["error"]]
                 if failed:
                     raise RuntimeError(f"{len(failed)} files failed on Ray: {failed[0]['error']}")
-                return sum(srcodec.inspect(Path(f)).width * srcodec.inspect(Path(f)).height for f in files)
 
             timed(f"Ray Data, {args.workers} actors (each loads TF and the network)", on_ray)
             timed(f"Ray Data again ({args.workers} new actors, Ray running)", on_ray)

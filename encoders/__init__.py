@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from encoders._common import METADATA_KEYS, BackendMissing, EncoderError, Probe
+from encoders._common import METADATA_KEYS, BackendMissing, EncoderError, Probe, as_metadata
 from encoders import avif, jpeg, jxl, webp
 
-__all__ = ["METADATA_KEYS", "BackendMissing", "EncoderError", "Probe", "CODECS", "get", "sniff", "fit_budget"]
+__all__ = ["METADATA_KEYS", "as_metadata", "BackendMissing", "EncoderError", "Probe", "CODECS", "get", "sniff", "fit_budget"]
 
 CODECS: dict[str, ModuleType] = {m.NAME: m for m in (jpeg, webp, avif, jxl)}
 

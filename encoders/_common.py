@@ -107,7 +107,12 @@ def pil_metadata(data: bytes, name: str, fmt: str, check) -> dict:
     """The metadata (`METADATA_KEYS`) a file carries, as bytes, from `pil_open` (for most
     plugins headers only; Pillow's JPEG XL plugin decodes the image to open it)."""
     with pil_open(data, name, fmt, check, "read the metadata of") as im:
-        found = {key: im.info.get(key) for key in METADATA_KEYS}
+        return as_metadata({key: im.info.get(key) for key in METADATA_KEYS})
+
+
+def as_metadata(found: dict) -> dict:
+    """`found` ({key: bytes, str or None}) as `encode` takes metadata: bytes, empty ones dropped
+    (Pillow gives XMP as str from some plugins)."""
     found = {key: value.encode() if isinstance(value, str) else value for key, value in found.items()}
     return {key: bytes(value) for key, value in found.items() if value}
 

@@ -331,6 +331,12 @@ def decode(
     `precision` ("auto", "float32" or "bfloat16") is the network's compute precision; "auto"
     is bfloat16 on CPUs that compute it natively (see `srcodec.inference`).
     """
+    return _decode(data, max_pixels, precision, timeout)[0]
+
+
+def _decode(data, max_pixels, precision, timeout) -> tuple[np.ndarray, container.Header, bytes | memoryview]:
+    """`decode`'s work; also returns the file's header and payload, for callers that read more
+    of the file (`open_image`) without opening it again."""
     started = time.monotonic()
     limit = _limit(max_pixels)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0):
@@ -382,7 +388,7 @@ def decode(
         lr, header.scale, record, precision=precision, chroma_radius=chroma, on_tile=check_time,
         seed=header.seed or 0, temperature=header.temperature,
     )
-    return restored[: header.height, : header.width]
+    return restored[: header.height, : header.width], header, payload
 
 
 def metadata(data, *, max_pixels: int | None = None) -> dict:
@@ -390,22 +396,25 @@ def metadata(data, *, max_pixels: int | None = None) -> dict:
     names ("icc_profile", "exif", "xmp") to bytes, empty when it carries none. Read from the
     payload's headers after `inspect`'s checks (a JPEG XL payload is decoded to read them).
     `data` as for `decode`."""
-    header, payload = _open(read(data, max_pixels), _limit(max_pixels))
+    return _payload_metadata(*_open(read(data, max_pixels), _limit(max_pixels)))
+
+
+def _payload_metadata(header: container.Header, payload) -> dict:
     try:
         return _codec(header.codec).metadata(payload)
     except encoders.EncoderError as exc:
         raise FormatError(f"corrupted {header.codec} payload: {exc}") from None
 
 
-def open_image(data, **options):
+def open_image(data, *, max_pixels: int | None = None, precision: str = "auto", timeout: float | None = None):
     """`decode` to a `PIL.Image` (mode RGB, or L for a grey image), with the file's metadata in
     its ``info`` (so that ``save`` writes the ICC profile back): ``srcodec.open(path)`` for
-    Pillow users. `data` and `options` as for `decode`."""
+    Pillow users. Arguments as for `decode`; the file is read and checked once."""
     from PIL import Image
 
-    data = read(data, options.get("max_pixels"))
-    image = Image.fromarray(decode(data, **options))
-    image.info.update(metadata(data, max_pixels=options.get("max_pixels")))
+    pixels, header, payload = _decode(data, max_pixels, precision, timeout)
+    image = Image.fromarray(pixels)
+    image.info.update(_payload_metadata(header, payload))
     return image
 
 

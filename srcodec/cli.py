@@ -16,7 +16,6 @@ import encoders
 from srcodec import __version__, api, backend, container, images, inference, ratecontrol, zoo
 from srcodec.errors import ArgumentError, SrcodecError
 
-ENCODED_SUFFIXES = {".jpg", ".jpeg", ".srcd"}
 # What decode writes, named by the output's suffix: the restored pixels exactly, except in a
 # JPEG, which decode writes at a quality that keeps the restored detail (a copy to view or to
 # share, not to edit and re-encode).
@@ -29,29 +28,6 @@ OUTPUT_FORMATS = {
     ".jpg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
     ".jpeg": ("JPEG", {"quality": 95, "subsampling": "4:4:4"}),
 }
-def _is_srcodec_file(path: Path) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(10)
-    return head.startswith(container.MAGIC) or (head[:4] == container.SOI + container.APP9 and head[6:10] == container.MAGIC)
-
-
-def _expand(inputs: list[str], suffixes: set[str], encoded: bool) -> list[tuple[Path, Path]]:
-    """(file, its path relative to the folder it was found in) for files as given and for the
-    files with `suffixes` under given folders, sorted. From folders, only srcodec files are
-    taken when `encoded`, and none otherwise: encoding a folder twice does not encode its own
-    outputs, and decoding it does not trip over the plain JPEGs beside them."""
-    found: list[tuple[Path, Path]] = []
-    for name in inputs:
-        path = Path(name)
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() in suffixes and _is_srcodec_file(p) == encoded:
-                    found.append((p, p.relative_to(path)))
-        else:
-            found.append((path, Path(path.name)))
-    return found
-
-
 def _check_target(path: Path, force: bool) -> None:
     """Raise the error that writing `path` would meet, before any work is spent on it: an
     existing file (unless `force`), a folder in its place, or nowhere writable to create it."""
@@ -217,7 +193,7 @@ def cmd_encode(args) -> int:
     elif args.progressive or args.subsampling:
         raise ArgumentError("--progressive and --subsampling apply to the jpeg codec only")
     suffix = ".sr" + (".jpg" if args.codec == "jpeg" else ".srcd")
-    pairs = _targets(args.inputs, _expand(args.inputs, images.SUFFIXES, encoded=False), args.output, suffix)
+    pairs = _targets(args.inputs, images.expand(args.inputs, images.SUFFIXES, encoded=False), args.output, suffix)
     if args.codec == "jpeg":
         _check_suffixes(pairs, {".jpg", ".jpeg"}, "a srcodec file (a JPEG)")
     else:
@@ -270,7 +246,7 @@ def _carried(info: dict, form: str) -> dict:
 def cmd_decode(args) -> int:
     from PIL import Image
 
-    pairs = _targets(args.inputs, _expand(args.inputs, ENCODED_SUFFIXES, encoded=True), args.output, ".png")
+    pairs = _targets(args.inputs, images.expand(args.inputs, container.SUFFIXES, encoded=True), args.output, ".png")
     _check_suffixes(pairs, OUTPUT_FORMATS, "an image")
 
     def work(source: Path, target: Path) -> None:
@@ -297,7 +273,7 @@ def cmd_info(args) -> int:
         else:
             print(f"{source}: " + ", ".join(f"{k}={v}" for k, v in info.items() if v is not None))
 
-    found = _expand(args.inputs, ENCODED_SUFFIXES, encoded=True)
+    found = images.expand(args.inputs, container.SUFFIXES, encoded=True)
     return _for_each([(source, None) for source, _ in found], "info", work, args)
 
 

@@ -264,3 +264,13 @@ def unpack(data: bytes) -> tuple[Header, bytes]:
     if header.payload_crc is not None and payload_crc(payload) != header.payload_crc:
         raise FormatError("payload CRC mismatch: the image data is corrupted")
     return header, payload
+
+
+SUFFIXES = frozenset({".jpg", ".jpeg", ".srcd"})  # file name suffixes of srcodec files (JPEG form, framed form)
+
+
+def is_srcodec_file(path) -> bool:
+    """Whether the file at `path` starts as a srcodec file (either form); reads 10 bytes."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+    return head.startswith(MAGIC) or (head[:4] == SOI + APP9 and head[6:10] == MAGIC)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+import encoders
+from srcodec import container
 from srcodec.errors import ArgumentError, ImageError, LimitError
 
 ALPHA_CHOICES = ("error", "flatten")
@@ -100,9 +102,25 @@ def metadata_of(image: object, keep: str = "icc") -> dict:
         exif = image.getexif()
         exif.pop(EXIF_ORIENTATION, None)
         found["exif"] = exif.tobytes() if len(exif) else None
-        xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
-        found["xmp"] = xmp.encode() if isinstance(xmp, str) else xmp
-    return {key: bytes(value) for key, value in found.items() if value}
+        found["xmp"] = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    return encoders.as_metadata(found)
+
+
+def expand(inputs: list, suffixes, encoded: bool) -> list[tuple[Path, Path]]:
+    """(file, its path relative to the folder it was found in) for files as given and for the
+    files with `suffixes` under given folders, sorted. From folders, only srcodec files are
+    taken when `encoded`, and none otherwise: encoding a folder twice does not encode its own
+    outputs, and decoding it does not trip over the plain JPEGs beside them."""
+    found: list[tuple[Path, Path]] = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.suffix.lower() in suffixes and container.is_srcodec_file(p) == encoded:
+                    found.append((p, p.relative_to(path)))
+        else:
+            found.append((path, Path(path.name)))
+    return found
 
 
 def check_pixels(width: int, height: int, max_pixels: int | None, what: str) -> None:

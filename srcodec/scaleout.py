@@ -17,19 +17,27 @@ import io
 import os
 from pathlib import Path
 
-from srcodec import images
+from srcodec import container, images
 from srcodec.errors import ArgumentError, CodecUnavailableError
 
 MODES = ("encode", "decode")
 SUFFIX = {"encode": ".sr.jpg", "decode": ".png"}
 
 
-def import_ray():
+def ray_session(address: str | None = None, num_cpus: int | None = None):
+    """The `ray` module with Ray started: the running one, else the cluster at `address`, else
+    a local Ray of `num_cpus` (default: this machine's). Quiet: errors only, no dashboard.
+    Raises `CodecUnavailableError` when Ray Data is not installed."""
     try:
         import ray
         import ray.data  # noqa: F401  (Ray Data is its own extra of ray)
     except ImportError:
         raise CodecUnavailableError("scale-out needs Ray Data: pip install 'srcodec[ray]'") from None
+    if not ray.is_initialized():
+        import logging
+
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                 log_to_driver=False, logging_level=logging.ERROR, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
     return ray
 
 
@@ -64,15 +72,11 @@ class _Transcoder:
 
 
 def _files(sources: list[str], mode: str) -> list[str]:
-    """Local folders expanded to the files the command line would take; other entries as given."""
-    suffixes = images.SUFFIXES if mode == "encode" else {".jpg", ".jpeg", ".srcd"}
+    """Paths and folders expanded as the command line does (`images.expand`); URIs as given."""
+    suffixes, encoded = (images.SUFFIXES, False) if mode == "encode" else (container.SUFFIXES, True)
     found = []
     for source in sources:
-        path = Path(source)
-        if "://" not in str(source) and path.is_dir():
-            found += sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        else:
-            found.append(str(source))
+        found += [source] if "://" in source else [str(p) for p, _ in images.expand([source], suffixes, encoded)]
     return found
 
 
@@ -102,12 +106,7 @@ def transcode(
     paths = _files([os.fspath(s) for s in sources], mode)
     if not paths:
         return []
-    ray = import_ray()
-    if not ray.is_initialized():
-        import logging
-
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
+    ray = ray_session(address)
     if actors is None:
         actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     context = ray.data.DataContext.get_current()
