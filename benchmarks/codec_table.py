@@ -2,7 +2,7 @@
 
     python -m benchmarks.codec_table [--data ../shared/datasets] [--set bsd100]
         [--models bicubic vdsr-y-clean-v2 vdsr-y-codec] [--qualities 20 40 60 80] [--scale 2]
-        [--artifact-qualities 10 20 30 40] [--perceptual]
+        [--artifact-qualities 10 20 30 40] [--perceptual] [--limit N]
 
 Table 1: RGB-PSNR of images encoded with `srcodec.encode` at each quality and decoded with
 each model (the file is re-headed to name the model: the payload is identical), and the
@@ -13,7 +13,9 @@ Table 2: scale 1 (artifact removal on a full-size JPEG): Y-PSNR (studio Y, no cr
 JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1.
 With ``--perceptual``, table 1's pictures are also scored with SSIMULACRA2 (higher is better) and
 the VGG16 feature distance (lower is better; `srcodec.perceptual`): equal bytes, since every
-model decodes the same file.
+model decodes the same file. ``--limit N`` takes the set's first N images by name (the
+perceptual scores cost about 2 s a picture); the tables and zoo scores then name the set
+"<set>-first<N>".
 """
 
 from __future__ import annotations
@@ -70,12 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
     parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])
     parser.add_argument("--perceptual", action="store_true", help="also SSIMULACRA2 and the VGG16 feature distance")
+    parser.add_argument("--limit", type=int, help="only the set's first N images by name")
     parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
     args = parser.parse_args(argv)
     if not (args.data / args.set).is_dir():
         print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
         return 2
     images = load_set(args.data / args.set)
+    if args.limit is not None:
+        images = images[: args.limit]
+        args.set = f"{args.set}-first{len(images)}"
     measures = {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y}
     if args.perceptual:
         from srcodec import perceptual

@@ -7,7 +7,7 @@ import pytest
 
 import srcodec
 from benchmarks import codec_table, large, paper
-from srcodec import container
+from srcodec import container, metrics
 
 
 def test_decode_as_keeps_the_payload_and_names_the_model(tiny_model, photo):
@@ -100,6 +100,19 @@ def test_the_tables_score_perceptual_metrics_when_asked(tmp_path, photo, tiny_mo
     decoded = srcodec.decode(srcodec.encode(photo, scale=2, quality=30, model="bicubic"))
     assert "SSIMULACRA2 of the same pictures" in out
     assert f"{perceptual.ssimulacra2(photo, decoded):7.2f}" in out and f"{perceptual.vgg_distance(photo, decoded):7.2f}" in out
+
+
+def test_codec_table_limit_takes_the_first_images_and_says_so(photo, tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "set5").mkdir()
+    Image.fromarray(photo).save(tmp_path / "set5" / "a.png")
+    Image.fromarray(photo[::-1]).save(tmp_path / "set5" / "b.png")
+    assert codec_table.main(["--data", str(tmp_path), "--set", "set5", "--models", "bicubic", "--qualities", "30",
+                             "--artifact-qualities", "30", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    decoded = srcodec.decode(srcodec.encode(photo, scale=2, quality=30, model="bicubic"))
+    assert "set5-first1, x2" in out and f"{metrics.psnr_rgb(photo, decoded):7.2f}" in out
 
 
 def test_the_gpu_check_runs_end_to_end_on_the_cpu(capsys):

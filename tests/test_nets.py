@@ -7,6 +7,7 @@ TINY = {
     "srcnn": {"filters": [4, 2], "kernels": [5, 3, 3]},
     "vdsr": {"depth": 4, "filters": 4},
     "srgan": {"scale": 2, "blocks": 2, "filters": 4},
+    "johnson": {"scale": 2, "blocks": 1, "filters": 4},
 }
 
 
@@ -47,7 +48,7 @@ def test_receptive_field_is_what_the_network_sees(family):
     x[0, size // 2, size // 2, :] = 1.0
     changed = np.argwhere(np.abs(np.asarray(net(x)) - base)[0].max(axis=-1) > 0) // s
     reach = np.abs(changed - size // 2).max()
-    if family == "srgan":  # counted per stage in whole input pixels: may round up by one
+    if nets.facts(family).input_space == "lowres":  # counted per stage in whole input pixels: may round up by one
         assert reach <= net.receptive_field // 2 <= reach + 1
     else:
         assert reach == net.receptive_field // 2
@@ -192,3 +193,16 @@ def test_a_folding_restorer_runs_its_body_at_half_resolution():
     assert np.abs(changed - size // 2).max() <= net.receptive_field // 2
     full = nets.facts("srgan").work({"blocks": 12, "filters": 64, "scale": 2})  # body at 1/2 per side
     assert nets.facts("srgan").work({"blocks": 12, "filters": 64, "unshuffle": 2}) == pytest.approx(full, rel=0.02)
+
+
+def test_johnson_upsamples_by_stride_two_stages_of_the_papers_size():
+    net = nets.build("johnson", {})
+    assert net.scale == 4 and len(net.body) == 4 and len(net.up) == 2
+    assert [net.head.kernel_size, net.tail.kernel_size] == [(9, 9), (9, 9)]
+    assert all(layer.strides == (2, 2) for layer in net.up)
+    with pytest.raises(ValueError, match="powers of two"):
+        nets.facts("johnson").check_config({"scale": 3})
+    # the lightest network per output pixel at x4 (the claim, from the table)
+    x4 = {name: nets.facts(name).work({**config, "scale": 4}) for name, config in
+          (("johnson", {}), ("srgan", {"blocks": 12}), ("vdsr", {}))}
+    assert x4["johnson"] == min(x4.values())

@@ -229,6 +229,38 @@ def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16
     assert 0.3 < log[-1]["discriminator"] < 1.2  # binary cross-entropy of a discriminator still guessing
 
 
+def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
+    """Johnson's objective: VGG16 relu2_2 features plus the total variation of the output; a
+    run cut in two and resumed ends where a straight run does, and logs both terms."""
+    config = tiny_config(model_id="tiny-johnson", family="johnson", net={"blocks": 1, "filters": 4}, scales=(2,),
+                         patch=12, loss="vgg:block2_conv2", content_weight=1e-4, tv_weight=10.0,
+                         objective="perception", steps=4, val_every=2)
+    cut = tmp_path / "cut"
+    assert train.train(config, data, cut, log=lambda m: None, until=2) is None
+    resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
+    straight = json.loads(train.train(config, data, tmp_path / "straight", log=lambda m: None).read_text())
+    assert resumed["objective"] == "perception" and resumed["config"] == straight["config"]
+    from srcodec import nets
+
+    def weights(folder):
+        net = nets.build("johnson", resumed["config"])
+        net.load_weights(folder / "tiny-johnson.weights.h5")
+        return net.get_weights()
+
+    assert max(np.abs(a - b).max() for a, b in zip(weights(cut), weights(tmp_path / "straight"))) < 1e-6
+    log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
+    assert set(log[-1]) >= {"loss", "tv"} and 0 < 10.0 * log[-1]["tv"] < log[-1]["loss"]
+
+
+def test_total_variation_is_the_mean_squared_neighbour_difference():
+    from srcodec.train import losses
+
+    image = np.zeros((2, 4, 5, 3), np.float32)
+    image[0, :, 2:] = 1.0  # one vertical edge: 1 of 4 horizontal differences per row, no vertical ones
+    tv = np.asarray(losses.total_variation(None, image))
+    assert np.allclose(tv, [0.25, 0.0])
+
+
 def test_the_discriminator_judges_any_patch_size():
     from srcodec.train import discriminator
 

@@ -48,6 +48,7 @@ class Option:
     high: int
     length: int | None = None  # None: a single integer
     odd: bool = False  # kernel sizes: 'same' padding keeps pixels centred only for odd ones
+    powers_of_two: bool = False  # scales of a network that upsamples by stride-2 stages only
 
     def check(self, name: str, value: object) -> None:
         values = value if self.length is not None else [value]
@@ -58,6 +59,8 @@ class Option:
                 raise ValueError(f"config {name!r} takes integers in {self.low}..{self.high}, got {value!r}")
             if self.odd and v % 2 == 0:
                 raise ValueError(f"config {name!r} takes odd integers, got {value!r}")
+            if self.powers_of_two and v & (v - 1):
+                raise ValueError(f"config {name!r} takes powers of two, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,20 @@ def _srresnet_multiply_adds(c: dict) -> float:
     return (low + upsampling) / s**2 + 9 * f * 3
 
 
+def _johnson_parameters(c: dict) -> int:
+    f, n = c["filters"], c["scale"].bit_length() - 1
+    return _conv(9, 3, f) + c["blocks"] * 2 * _conv(3, f, f) + n * _conv(3, f, f) + _conv(9, f, 3)
+
+
+def _johnson_multiply_adds(c: dict) -> float:
+    """Head and blocks at low resolution; stride-1/2 stage k does 9 f^2 per pixel of its input,
+    which has 4^k pixels per low-resolution one; the 9x9 tail at output resolution."""
+    f, s = c["filters"], c["scale"]
+    low = 81 * 3 * f + c["blocks"] * 2 * 9 * f * f
+    upsampling = sum(9 * f * f * 4**k for k in range(s.bit_length() - 1))
+    return (low + upsampling) / s**2 + 81 * f * 3
+
+
 TABLE: dict[str, Family] = {
     family.name: family
     for family in (
@@ -170,10 +187,21 @@ TABLE: dict[str, Family] = {
             parameters=_srresnet_parameters,
             multiply_adds=_srresnet_multiply_adds,
         ),
+        Family(
+            name="johnson",
+            colour="rgb",
+            input_space="lowres",
+            sampled=False,
+            tileable=True,
+            options={"scale": Option(1, 8, powers_of_two=True), "blocks": Option(0, 64), "filters": Option(1, 256)},
+            defaults={"scale": 4, "blocks": 4, "filters": 64},
+            parameters=_johnson_parameters,
+            multiply_adds=_johnson_multiply_adds,
+        ),
     )
 }
 FAMILIES = tuple(TABLE)
-PLANNED = ("johnson", "pixelcnn")  # the literature's other two; each joins TABLE with its module
+PLANNED = ("pixelcnn",)  # the literature's last one; it joins TABLE with its module
 
 
 def facts(name: str) -> Family:

@@ -72,14 +72,17 @@ def _conv(filters: int, kernel: int, dtype, **kwargs):
 
 
 class ResidualBlock(layers.Layer):
-    """conv 3x3, PReLU, conv 3x3, plus the input (SRResNet without batch norm; shared with the
-    Johnson family, whose blocks are the same thing)."""
+    """conv 3x3, activation, conv 3x3, plus the input: SRResNet's block without batch norm
+    (PReLU), and the Johnson family's (ReLU)."""
 
-    def __init__(self, filters: int, **kwargs):
+    def __init__(self, filters: int, activation: str = "prelu", **kwargs):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.conv1 = _conv(self.filters, 3, self.dtype_policy)
-        self.act = layers.PReLU(shared_axes=[1, 2], dtype=self.dtype_policy)
+        if activation == "prelu":
+            self.act = layers.PReLU(shared_axes=[1, 2], dtype=self.dtype_policy)
+        else:
+            self.act = layers.Activation(activation, dtype=self.dtype_policy)
         self.conv2 = _conv(self.filters, 3, self.dtype_policy)
 
     def build(self, input_shape):

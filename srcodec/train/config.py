@@ -30,6 +30,7 @@ class TrainConfig:
     steps: int = 5000
     loss: str = "mse"  # content loss: "mse", "l1", or "vgg:<layer>" (VGG16 features; see `losses`)
     content_weight: float = 1.0  # its weight (SRGAN scales VGG features by 1/12.75: 0.00615 on their MSE)
+    tv_weight: float = 0.0  # > 0: plus this x the total variation of the output (Johnson's regulariser)
     adversarial_weight: float = 0.0  # > 0: train against a discriminator (SRGAN: 1e-3)
     discriminator_filters: int = 64  # its first width (see `discriminator.build`)
     discriminator_lr: float = 1e-4  # its Adam learning rate (constant)

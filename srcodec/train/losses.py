@@ -1,5 +1,5 @@
 """Training losses, by name in the recipe: pixel losses, the VGG16 feature (content) loss,
-the adversarial loss and the 256-way cross-entropy. Keras losses and layers only, so a run
+the total-variation regulariser, the adversarial loss and the 256-way cross-entropy. Keras losses and layers only, so a run
 works on the TensorFlow and the JAX backends alike."""
 
 from __future__ import annotations
@@ -42,6 +42,17 @@ def feature_extractor(content: str):
     model = keras.Model(inputs, features[0] if isinstance(features, (list, tuple)) else features, name=f"vgg_{layer}")
     model.trainable = False
     return model
+
+
+def total_variation(y_true, y_pred):
+    """Per image: the mean squared difference between horizontally and vertically adjacent
+    output values (Johnson et al.'s regulariser against high-frequency artefacts; `y_true` is
+    not read)."""
+    import keras
+
+    dx = y_pred[:, :, 1:, :] - y_pred[:, :, :-1, :]
+    dy = y_pred[:, 1:, :, :] - y_pred[:, :-1, :, :]
+    return keras.ops.mean(dx * dx, axis=(1, 2, 3)) + keras.ops.mean(dy * dy, axis=(1, 2, 3))
 
 
 def adversarial():

@@ -1,7 +1,8 @@
 """One training wrapper per objective, each owning its step, its optimizers and its checkpoint.
 
-* `Regression`: a content loss (pixel, or VGG16 features) on the network alone: Keras' own
-  train step on the network compiled with it (SRCNN, VDSR, SRResNet, Johnson).
+* `Regression`: a content loss (pixel, or VGG16 features) on the network alone, plus
+  optionally the total variation of its output: Keras' own train step on the network compiled
+  with it (SRCNN, VDSR, SRResNet, Johnson).
 * `Likelihood`: the sampled families (PixelCNN): 256-way cross-entropy of the network's logits
   (each of its outputs, e.g. prior + conditioning and conditioning alone) against the target's
   levels; recipes ask for it with ``"loss": "cross_entropy"``.
@@ -55,19 +56,32 @@ class Regression:
     def __init__(self, net, config: TrainConfig, optimizer) -> None:
         import keras
 
-        self.net, self.features = net, losses.feature_extractor(config.loss)
-        if self.features is None:  # a pixel loss compiles the network itself (checkpoints as they always were)
+        self.net, self.features, self.tv = net, losses.feature_extractor(config.loss), config.tv_weight > 0
+        if self.features is None and not self.tv:  # a pixel loss compiles the network itself (checkpoints as they always were)
             self.model = net
             weights = None if config.content_weight == 1.0 else [config.content_weight]
             net.compile(optimizer=optimizer, loss=losses.pixel(config.loss), loss_weights=weights)
+            return
+        inputs = _inputs(config)
+        image = net(inputs)
+        if self.features is None:
+            content, loss = image, losses.pixel(config.loss)
         else:
-            inputs = _inputs(config)
-            self.model = keras.Model(inputs, self.features(net(inputs)))
-            self.model.compile(optimizer=optimizer, loss="mean_squared_error", loss_weights=[config.content_weight])
+            content, loss = self.features(image), "mean_squared_error"
+        outputs, loss, weights = [content], [loss], [config.content_weight]
+        if self.tv:  # a second output, the image itself, regularised by its total variation
+            outputs.append(keras.layers.Identity(name="tv")(image))
+            loss.append(losses.total_variation)
+            weights.append(config.tv_weight)
+        self.model = keras.Model(inputs, outputs)
+        self.model.compile(optimizer=optimizer, loss=loss, loss_weights=weights)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         target = y if self.features is None else self.features.predict_on_batch(y)
-        return {"loss": float(self.model.train_on_batch(x, target))}
+        if not self.tv:
+            return {"loss": float(self.model.train_on_batch(x, target))}
+        logs = self.model.train_on_batch(x, [target, y], return_dict=True)
+        return {"loss": float(logs["loss"]), "tv": float(logs["tv_loss"])}
 
     def save(self, out: Path) -> None:
         self.model.save_weights(out / CHECKPOINT)  # a compiled model's file holds the optimizer too

@@ -1,0 +1,83 @@
+"""The Johnson perceptual-loss network, super-resolution variant. Johnson, Alahi, Fei-Fei:
+"Perceptual Losses for Real-Time Style Transfer and Super-Resolution", ECCV 2016 (its
+supplementary material gives the architecture).
+
+A 9x9 convolution to `filters` channels (ReLU), `blocks` residual blocks (3x3 conv, ReLU, 3x3
+conv, plus the block's input; the code is SRResNet's block with ReLU), log2(scale)
+fractionally strided convolutions (3x3, stride 1/2, ReLU), and a 9x9 convolution to RGB. The
+body runs at low resolution and the upsampling is learned, as in SRResNet, but the network is
+shallow (the paper: 4 blocks of 64) and the work per output pixel is the smallest of the five
+families. What makes the family is its training: a feature-reconstruction loss on a frozen
+VGG16 (relu2_2) plus a total-variation regulariser instead of a per-pixel loss (see
+`srcodec.train`); the same network trained with MSE is the paper's per-pixel twin.
+
+Deviations from the paper, each for this codec:
+
+* No batch normalisation (as this codebase's SRResNet, Lim et al. 2017): at inference it is a
+  per-channel affine map that the convolutions absorb, and without it training needs no batch
+  statistics. Instance normalisation, which the paper's style-transfer nets use, is out: it
+  would make a tile's output depend on the whole tile.
+* The output adds the nearest-neighbour upsampled input (a global residual) instead of the
+  paper's scaled tanh, so an untrained network starts at the input and training goes on
+  detail only; the output is clipped by the decoder, not squashed.
+* Scales are powers of two (one stride-1/2 stage each), as in the paper (x4, x8); x2 for the
+  codec.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from srcodec.nets.srgan import ResidualBlock
+
+
+def stages(scale: int) -> int:
+    """The stride-1/2 stages that make up `scale` (a power of two)."""
+    if scale < 1 or scale & (scale - 1):
+        raise ValueError(f"the johnson family upsamples by powers of two, not {scale}")
+    return scale.bit_length() - 1
+
+
+@keras.saving.register_keras_serializable(package="srcodec")
+class Johnson(keras.Model):
+    def __init__(self, scale: int = 4, blocks: int = 4, filters: int = 64, layer_dtype=None, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.blocks, self.filters = int(scale), int(blocks), int(filters)
+        f = self.filters
+        self.head = layers.Conv2D(f, 9, padding="same", activation="relu", dtype=layer_dtype)
+        self.body = [ResidualBlock(f, activation="relu", dtype=layer_dtype) for _ in range(self.blocks)]
+        self.up = [layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu", dtype=layer_dtype)
+                   for _ in range(stages(self.scale))]
+        # a residual over the nearest-neighbour upsampled input, near zero at first (see srgan.py)
+        self.tail = layers.Conv2D(3, 9, padding="same", dtype=layer_dtype,
+                                  kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3))
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        self.head.build(shape)
+        shape = shape[:-1] + (self.filters,)
+        for layer in (*self.body, *self.up, self.tail):
+            layer.build(shape)
+        self.built = True
+
+    def call(self, x, training=False):
+        y = self.head(x)
+        for layer in (*self.body, *self.up):
+            y = layer(y)
+        base = x if self.scale == 1 else keras.ops.repeat(keras.ops.repeat(x, self.scale, axis=1), self.scale, axis=2)
+        return base + keras.ops.cast(self.tail(y), x.dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "blocks": self.blocks, "filters": self.filters}
+
+    @property
+    def receptive_field(self) -> int:
+        """In input pixels: the 9x9 head (4 each side), two 3x3 per block, one input pixel per
+        stride-1/2 stage (a 3x3 transposed convolution reaches one pixel of its input), and the
+        9x9 tail at output resolution (4 output pixels, rounded up to whole input pixels)."""
+        reach = 4 + 2 * self.blocks + stages(self.scale) + -(-4 // self.scale)
+        return 2 * reach + 1
+
+
+NETWORK = Johnson
