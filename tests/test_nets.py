@@ -8,7 +8,14 @@ TINY = {
     "vdsr": {"depth": 4, "filters": 4},
     "srgan": {"scale": 2, "blocks": 2, "filters": 4},
     "johnson": {"scale": 2, "blocks": 1, "filters": 4},
+    "johnson-resize": {"scale": 4, "blocks": 1, "filters": 4, "resize": 1},
 }
+CASES = [(name.split("-")[0], config) for name, config in TINY.items()]  # (family, a tiny config of it)
+EACH = pytest.mark.parametrize("family, tiny_config", CASES, ids=list(TINY))
+
+
+def test_every_family_has_a_tiny_config():
+    assert {family for family, _ in CASES} == set(nets.FAMILIES)
 
 
 def _out_scale(family: str, config: dict) -> int:
@@ -16,10 +23,10 @@ def _out_scale(family: str, config: dict) -> int:
     return config.get("scale", 1) if nets.facts(family).input_space == "lowres" else 1
 
 
-@pytest.mark.parametrize("family", nets.FAMILIES)
-def test_contract(family, tmp_path):
+@EACH
+def test_contract(family, tiny_config, tmp_path):
     module, facts = nets.family(family), nets.facts(family)
-    net = nets.build(family, TINY[family])
+    net = nets.build(family, tiny_config)
     assert facts.colour in nets.COLOURS and facts.input_space in nets.INPUT_SPACES
     # get_config round-trips to the same architecture
     again = module.NETWORK(**net.get_config())
@@ -27,7 +34,7 @@ def test_contract(family, tmp_path):
     assert [w.shape for w in again.get_weights()] == [w.shape for w in net.get_weights()]
     # float NHWC in; out the same size (upsampled input) or `scale` times larger (low resolution)
     x = np.random.default_rng(0).random((2, 13, 17, facts.channels)).astype(np.float32)
-    s = _out_scale(family, TINY[family])
+    s = _out_scale(family, tiny_config)
     assert tuple(net(x).shape) == (2, 13 * s, 17 * s, facts.channels)
     # weights-only save and load reproduce the outputs exactly
     path = tmp_path / "w.weights.h5"
@@ -36,12 +43,12 @@ def test_contract(family, tmp_path):
     assert np.array_equal(np.asarray(net(x)), np.asarray(again(x)))
 
 
-@pytest.mark.parametrize("family", nets.FAMILIES)
-def test_receptive_field_is_what_the_network_sees(family):
+@EACH
+def test_receptive_field_is_what_the_network_sees(family, tiny_config):
     """An impulse in one input pixel changes outputs up to half the receptive field away, in
     input pixels (for a low-resolution network: the output pixels' own input pixel)."""
-    net = nets.build(family, TINY[family])
-    channels, s = nets.facts(family).channels, _out_scale(family, TINY[family])
+    net = nets.build(family, tiny_config)
+    channels, s = nets.facts(family).channels, _out_scale(family, tiny_config)
     size = 41
     x = np.zeros((1, size, size, channels), np.float32)
     base = np.asarray(net(x))
@@ -72,10 +79,10 @@ def test_vdsr_default_is_the_paper_network():
     assert [c.kernel_size[0] for c in (srcnn.extract, srcnn.map, srcnn.reconstruct)] == [9, 5, 5]
 
 
-@pytest.mark.parametrize("family", nets.FAMILIES)
+@EACH
 @pytest.mark.parametrize("tiny", [True, False])
-def test_the_table_counts_parameters_without_building(family, tiny):
-    config = TINY[family] if tiny else {}
+def test_the_table_counts_parameters_without_building(family, tiny_config, tiny):
+    config = tiny_config if tiny else {}
     facts = nets.facts(family)
     assert facts.parameters({**facts.defaults, **config}) == nets.build(family, config).count_params()
 
@@ -107,12 +114,12 @@ def test_unknown_family():
         nets.family("espcn")
 
 
-@pytest.mark.parametrize("family", nets.FAMILIES)
-def test_bfloat16_body_keeps_float32_weights_and_output(family):
+@EACH
+def test_bfloat16_body_keeps_float32_weights_and_output(family, tiny_config):
     import keras
 
-    full = nets.build(family, TINY[family])
-    half = nets.build(family, TINY[family], precision="bfloat16")
+    full = nets.build(family, tiny_config)
+    half = nets.build(family, tiny_config, precision="bfloat16")
     assert keras.mixed_precision.global_policy().name == "float32"  # set on the layers, not globally
     assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in half.layers}
     half.set_weights(full.get_weights())
@@ -122,7 +129,7 @@ def test_bfloat16_body_keeps_float32_weights_and_output(family):
     assert out_half.dtype == np.float32
     assert np.abs(out_half - out_full).max() < 0.02  # bfloat16 inner layers: close, not equal
     with pytest.raises(ValueError, match="precision"):
-        nets.build(family, TINY[family], precision="float16")
+        nets.build(family, tiny_config, precision="float16")
 
 
 @pytest.mark.parametrize("scale, stages", [(2, [2]), (3, [3]), (4, [2, 2])])

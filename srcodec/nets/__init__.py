@@ -138,10 +138,11 @@ def _johnson_parameters(c: dict) -> int:
 
 def _johnson_multiply_adds(c: dict) -> float:
     """Head and blocks at low resolution; stride-1/2 stage k does 9 f^2 per pixel of its input,
-    which has 4^k pixels per low-resolution one; the 9x9 tail at output resolution."""
+    which has 4^k pixels per low-resolution one (a resize stage: per pixel of its output, 4^(k+1));
+    the 9x9 tail at output resolution."""
     f, s = c["filters"], c["scale"]
     low = 81 * 3 * f + c["blocks"] * 2 * 9 * f * f
-    upsampling = sum(9 * f * f * 4**k for k in range(s.bit_length() - 1))
+    upsampling = sum(9 * f * f * 4 ** (k + c["resize"]) for k in range(s.bit_length() - 1))
     return (low + upsampling) / s**2 + 81 * f * 3
 
 
@@ -193,8 +194,9 @@ TABLE: dict[str, Family] = {
             input_space="lowres",
             sampled=False,
             tileable=True,
-            options={"scale": Option(1, 8, powers_of_two=True), "blocks": Option(0, 64), "filters": Option(1, 256)},
-            defaults={"scale": 4, "blocks": 4, "filters": 64},
+            options={"scale": Option(1, 8, powers_of_two=True), "blocks": Option(0, 64), "filters": Option(1, 256),
+                     "resize": Option(0, 1)},
+            defaults={"scale": 4, "blocks": 4, "filters": 64, "resize": 0},
             parameters=_johnson_parameters,
             multiply_adds=_johnson_multiply_adds,
         ),
