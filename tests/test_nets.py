@@ -213,3 +213,15 @@ def test_johnson_upsamples_by_stride_two_stages_of_the_papers_size():
     x4 = {name: nets.facts(name).work({**config, "scale": 4}) for name, config in
           (("johnson", {}), ("srgan", {"blocks": 12}), ("vdsr", {}))}
     assert x4["johnson"] == min(x4.values())
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_johnsons_base_is_pillows_bilinear_upsampling(scale):
+    from PIL import Image
+
+    from srcodec.nets.johnson import upsample_bilinear
+
+    x = np.random.default_rng(0).random((1, 7, 9, 3)).astype(np.float32)
+    ours = np.asarray(upsample_bilinear(x, scale))[0]
+    pillow = [np.asarray(Image.fromarray(x[0, ..., c]).resize((9 * scale, 7 * scale), Image.BILINEAR)) for c in range(3)]
+    assert np.abs(ours - np.stack(pillow, axis=-1)).max() < 1e-6

@@ -51,6 +51,24 @@ def stages(scale: int) -> int:
     return scale.bit_length() - 1
 
 
+def upsample_bilinear(x, scale: int):
+    """`scale` times larger by bilinear interpolation with pixel centres aligned (as Pillow and
+    OpenCV; edges replicated): each of the scale^2 sub-pixel phases is a fixed 2x2 blend of
+    the edge-padded input, and pixel shuffle interleaves them, so it works on symbolic shapes
+    and reaches one input pixel."""
+    if scale == 1:
+        return x
+    padded = keras.ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="symmetric")  # width 1: the edge repeated
+
+    def blend(t, lo, mid, hi):  # t: the phase's offset from the pixel centre, in input pixels
+        return (-t) * lo + (1 + t) * mid if t < 0 else (1 - t) * mid + t * hi
+
+    offsets = [(p + 0.5) / scale - 0.5 for p in range(scale)]
+    rows = [blend(t, padded[:, :-2], padded[:, 1:-1], padded[:, 2:]) for t in offsets]
+    phases = [blend(t, r[:, :, :-2], r[:, :, 1:-1], r[:, :, 2:]) for r in rows for t in offsets]
+    return keras.ops.depth_to_space(keras.ops.concatenate(phases, axis=-1), scale, data_format="channels_last")
+
+
 @keras.saving.register_keras_serializable(package="srcodec")
 class Johnson(keras.Model):
     def __init__(self, scale: int = 4, blocks: int = 4, filters: int = 64, resize: int = 0, layer_dtype=None,
@@ -86,12 +104,7 @@ class Johnson(keras.Model):
             if self.resize:
                 y = keras.ops.repeat(keras.ops.repeat(y, 2, axis=1), 2, axis=2)
             y = layer(y)
-        if self.scale == 1:
-            base = x
-        else:
-            h, w = keras.ops.shape(x)[1], keras.ops.shape(x)[2]
-            base = keras.ops.image.resize(x, (h * self.scale, w * self.scale), interpolation="bilinear")
-        return base + keras.ops.cast(self.tail(y), x.dtype)
+        return upsample_bilinear(x, self.scale) + keras.ops.cast(self.tail(y), x.dtype)
 
     def get_config(self):
         config = {"scale": self.scale, "blocks": self.blocks, "filters": self.filters}
