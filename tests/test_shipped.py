@@ -98,3 +98,14 @@ def test_decoding_cleans_the_coded_chroma(crop):
     bicubic_chroma = super_resolve(resample.degrade(crop, 2, "jpeg", 30), 2, zoo.get("vdsr-y-x2-codec"))
     gain = metrics.psnr_rgb(crop, srcodec.decode(blob)) - metrics.psnr_rgb(crop, bicubic_chroma)
     assert gain > 0.03  # dB on this crop: 0.066 measured
+
+
+
+@pytest.mark.skipif(not {"johnson-mse-x4-codec", "johnson-mse-x4-clean"} <= set(SHIPPED), reason="models not shipped")
+def test_the_johnson_per_pixel_models_beat_bicubic(crop):
+    from benchmarks.codec_table import decode_as
+
+    blob = srcodec.encode(crop, scale=4, quality=40, model="bicubic")
+    gain = metrics.psnr_rgb(crop, decode_as(blob, "johnson-mse-x4-codec")) - metrics.psnr_rgb(crop, srcodec.decode(blob))
+    assert gain > 0.19 - 0.1  # dB RGB-PSNR on this x4 file, measured when the model shipped (srresnet-x4-codec: 0.25)
+    assert _clean_gain("johnson-mse-x4-clean", crop, 4) > 1.82 - 0.2  # dB Y-PSNR, clean x4, measured likewise
