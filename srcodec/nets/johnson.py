@@ -20,20 +20,21 @@ Deviations from the paper, each for this codec:
 * The output adds the bilinearly upsampled input (a global residual) instead of the paper's
   scaled tanh, so an untrained network starts at the input and training goes on detail only;
   the output is clipped by the decoder, not squashed. Bilinear, not SRResNet's nearest
-  neighbour: a feature loss barely sees the blocks of a nearest-neighbour base (relu2_2 sits
-  behind a pooling layer), so the network never learns to cancel them (measured mid-training
-  at x4: mean |dx| 3.9 across low-resolution pixel boundaries, 2.0 within).
-* Scales are powers of two (one stride-1/2 stage each), as in the paper (x4, x8); x2 for the
-  codec.
+  neighbour: the untrained network then starts from a smooth picture instead of 4x4 blocks,
+  which a feature loss hardly penalises (relu2_2 sits behind a pooling layer). It did not cure
+  the grid the feature loss grows (docs/results/johnson.md); the per-pixel twins train well
+  with it.
+* Scales are powers of two (one stride-1/2 stage each), as in the paper (x4, x8); the codec
+  models so far are x4 (x2 is not trained yet).
 * `resize` 1 (not the paper; the shipped models use it): each stage is a nearest-neighbour x2
   resize followed by a 3x3 convolution (Odena et al., "Deconvolution and Checkerboard
-  Artifacts", Distill 2016) instead of the transposed convolution. Trained with the feature
-  loss, the paper's 3x3 stride-2 transposed convolutions left a 4-pixel grid over the whole
-  picture (seen on BSD100 x4 files; SSIMULACRA2 -37.1 against bicubic's -35.5 on image 3 at
-  q40), since they give even and odd output pixels different numbers of taps and relu2_2,
-  behind a pooling layer, barely sees the pattern. The resize costs 4x the stage's work (it
-  runs at the stage's output resolution: 81 k multiply-adds per output pixel at x4 instead of
-  46 k).
+  Artifacts", Distill 2016) instead of the transposed convolution, whose 3x3 kernel at stride 2
+  gives even and odd output pixels different numbers of taps. Trained with the feature loss,
+  the paper's layer left a 4-pixel grid over the whole picture (BSD100 x4 files; SSIMULACRA2
+  -37.1 against bicubic's -35.5 on image 3 at q40); the resize stages did not stop the feature
+  loss from growing one either (docs/results/johnson.md). The resize costs 4x the stage's
+  work (it runs at the stage's output resolution: 81 k multiply-adds per output pixel at x4
+  instead of 46 k).
 """
 
 from __future__ import annotations
