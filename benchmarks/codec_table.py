@@ -78,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / args.set).is_dir():
         print(f"benchmarks.codec_table: {args.data / args.set} not found", file=sys.stderr)
         return 2
-    images = load_set(args.data / args.set)
-    if args.limit is not None:
-        images = images[: args.limit]
-        args.set = f"{args.set}-first{len(images)}"
+    images = load_set(args.data / args.set)[: args.limit]
+    set_name = args.set if args.limit is None else f"{args.set}-first{len(images)}"
     measures = {"rgb": metrics.psnr_rgb, "y": metrics.psnr_y}
     if args.perceptual:
         from srcodec import perceptual
@@ -89,20 +87,20 @@ def main(argv: list[str] | None = None) -> int:
         measures |= {"ssimulacra2": perceptual.ssimulacra2, "vgg": perceptual.vgg_distance}
     coded = sweep(images, args.models, args.qualities, args.scale, measures)
     rgb, rgb_luma = coded["rgb"], coded["y"]
-    print_table(f"RGB-PSNR (dB), {args.set}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
+    print_table(f"RGB-PSNR (dB), {set_name}, x{args.scale}, files made by srcodec.encode", rgb, args.models, args.qualities)
     print_table("Y-PSNR (dB) of the same pictures", rgb_luma, args.models, args.qualities)
     if args.perceptual:
         print_table("SSIMULACRA2 of the same pictures (higher is better)", coded["ssimulacra2"], args.models, args.qualities)
         print_table("VGG16 feature distance of the same pictures (LPIPS formula, uniform weights; lower is better)",
                     coded["vgg"], args.models, args.qualities)
     y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
-    print_table(f"Y-PSNR (dB), {args.set}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
+    print_table(f"Y-PSNR (dB), {set_name}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
     if args.update_zoo:
         for model in args.models:
-            scores = {f"{args.set}_x{args.scale}_q{q}_rgb_psnr": round(v, 3) for (m, q), v in rgb.items() if m == model}
-            scores |= {f"{args.set}_x1_q{q}_y_psnr": round(v, 3) for (m, q), v in y.items() if m == model}
+            scores = {f"{set_name}_x{args.scale}_q{q}_rgb_psnr": round(v, 3) for (m, q), v in rgb.items() if m == model}
+            scores |= {f"{set_name}_x1_q{q}_y_psnr": round(v, 3) for (m, q), v in y.items() if m == model}
             for name in ("ssimulacra2", "vgg") if args.perceptual else ():
-                scores |= {f"{args.set}_x{args.scale}_q{q}_{name}": round(v, 4) for (m, q), v in coded[name].items() if m == model}
+                scores |= {f"{set_name}_x{args.scale}_q{q}_{name}": round(v, 4) for (m, q), v in coded[name].items() if m == model}
             if scores and update_scores(model, "codec_psnr", scores):
                 print(f"scores written to the zoo record of {model}")
     return 0

@@ -24,6 +24,15 @@ def data(tmp_path_factory):
     return root
 
 
+def _trained_weights(record: dict, folder):
+    """The weights a run wrote into `folder`, for the zoo record `record`."""
+    from srcodec import nets
+
+    net = nets.build(record["family"], record["config"])
+    net.load_weights(folder / record["weights"])
+    return net.get_weights()
+
+
 def tiny_config(**changes):
     base = dict(
         model_id="tiny-vdsr", family="vdsr", net={"depth": 3, "filters": 4}, scales=(1, 2), train_sets=("tr",),
@@ -64,14 +73,7 @@ def test_run_resume_and_ship(data, tmp_path):
     record_path = train.train(tiny_config(), data, out, log=lambda m: None)
     resumed = json.loads(record_path.read_text())
     straight = json.loads(train.train(tiny_config(), data, tmp_path / "straight", log=lambda m: None).read_text())
-    from srcodec import nets
-
-    def weights(record, folder):
-        net = nets.build("vdsr", record["config"])
-        net.load_weights(folder / record["weights"])
-        return net.get_weights()
-
-    for a, b in zip(weights(resumed, out), weights(straight, tmp_path / "straight")):
+    for a, b in zip(_trained_weights(resumed, out), _trained_weights(straight, tmp_path / "straight")):
         assert np.array_equal(a, b)  # resuming gives the very same weights
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log] == [3, 6] and set(log[-1]["val_psnr"]) == {"x1", "x2"}
@@ -202,12 +204,8 @@ def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16
     assert (cut / "discriminator.weights.h5").is_file()
     resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
     straight = json.loads(train.train(config, data, tmp_path / "straight", log=lambda m: None).read_text())
-    from srcodec import nets
-
     def weights(folder):
-        net = nets.build("srgan", resumed["config"])
-        net.load_weights(folder / "tiny-gan.weights.h5")
-        return net.get_weights()
+        return _trained_weights(resumed, folder)
 
     def judge(folder):
         import keras
@@ -240,14 +238,7 @@ def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
     resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
     straight = json.loads(train.train(config, data, tmp_path / "straight", log=lambda m: None).read_text())
     assert resumed["objective"] == "perception" and resumed["config"] == straight["config"]
-    from srcodec import nets
-
-    def weights(folder):
-        net = nets.build("johnson", resumed["config"])
-        net.load_weights(folder / "tiny-johnson.weights.h5")
-        return net.get_weights()
-
-    assert max(np.abs(a - b).max() for a, b in zip(weights(cut), weights(tmp_path / "straight"))) < 1e-6
+    assert max(np.abs(a - b).max() for a, b in zip(_trained_weights(resumed, cut), _trained_weights(resumed, tmp_path / "straight"))) < 1e-6
     log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
     assert set(log[-1]) >= {"loss", "tv"} and 0 < 10.0 * log[-1]["tv"] < log[-1]["loss"]
 

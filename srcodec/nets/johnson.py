@@ -42,7 +42,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from srcodec.nets.srgan import ResidualBlock
+from srcodec.nets.srgan import ResidualBlock, upsample_nearest
 
 
 def stages(scale: int) -> int:
@@ -102,9 +102,7 @@ class Johnson(keras.Model):
         for block in self.body:
             y = block(y)
         for layer in self.up:
-            if self.resize:
-                y = keras.ops.repeat(keras.ops.repeat(y, 2, axis=1), 2, axis=2)
-            y = layer(y)
+            y = layer(upsample_nearest(y, 2) if self.resize else y)
         return upsample_bilinear(x, self.scale) + keras.ops.cast(self.tail(y), x.dtype)
 
     def get_config(self):

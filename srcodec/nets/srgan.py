@@ -67,6 +67,11 @@ class ICNR(keras.initializers.Initializer):
         return {"ratio": self.ratio, "seed": self.seed}
 
 
+def upsample_nearest(x, scale: int):
+    """`scale` times larger by repeating each pixel (NHWC)."""
+    return x if scale == 1 else keras.ops.repeat(keras.ops.repeat(x, scale, axis=1), scale, axis=2)
+
+
 def _conv(filters: int, kernel: int, dtype, **kwargs):
     return layers.Conv2D(filters, kernel, padding="same", dtype=dtype, **kwargs)
 
@@ -135,8 +140,7 @@ class SRResNet(keras.Model):
         y = first + self.body_end(y)
         for conv, act, r in zip(self.up, self.up_act, stages(self.scale * self.unshuffle)):
             y = act(keras.ops.depth_to_space(conv(y), r, data_format="channels_last"))
-        base = x if self.scale == 1 else keras.ops.repeat(keras.ops.repeat(x, self.scale, axis=1), self.scale, axis=2)
-        return base + keras.ops.cast(self.tail(y), x.dtype)
+        return upsample_nearest(x, self.scale) + keras.ops.cast(self.tail(y), x.dtype)
 
     def get_config(self):
         config = {"scale": self.scale, "blocks": self.blocks, "filters": self.filters}

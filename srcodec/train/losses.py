@@ -1,6 +1,6 @@
 """Training losses, by name in the recipe: pixel losses, the VGG16 feature (content) loss,
-the total-variation regulariser, the adversarial loss and the 256-way cross-entropy. Keras losses and layers only, so a run
-works on the TensorFlow and the JAX backends alike."""
+the total-variation regulariser, the adversarial loss and the 256-way cross-entropy. Keras
+losses and layers only, so a run works on the TensorFlow and the JAX backends alike."""
 
 from __future__ import annotations
 

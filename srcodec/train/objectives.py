@@ -56,18 +56,15 @@ class Regression:
     def __init__(self, net, config: TrainConfig, optimizer) -> None:
         import keras
 
-        self.net, self.features, self.tv = net, losses.feature_extractor(config.loss), config.tv_weight > 0
-        if self.features is None and not self.tv:  # a pixel loss compiles the network itself (checkpoints as they always were)
-            self.model = net
+        self.net, self.tv = net, config.tv_weight > 0
+        if config.loss in losses.PIXEL_LOSSES and not self.tv:  # the network compiled itself (checkpoints as they always were)
+            self.model, self.features = net, None
             weights = None if config.content_weight == 1.0 else [config.content_weight]
             net.compile(optimizer=optimizer, loss=losses.pixel(config.loss), loss_weights=weights)
             return
         inputs = _inputs(config)
         image = net(inputs)
-        if self.features is None:
-            content, loss = image, losses.pixel(config.loss)
-        else:
-            content, loss = self.features(image), "mean_squared_error"
+        content, loss, self.features = _content(config, image)
         outputs, loss, weights = [content], [loss], [config.content_weight]
         if self.tv:  # a second output, the image itself, regularised by its total variation
             outputs.append(keras.layers.Identity(name="tv")(image))
