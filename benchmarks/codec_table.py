@@ -33,10 +33,15 @@ from srcodec import container, metrics, zoo
 
 
 def decode_as(blob: bytes, model: str) -> np.ndarray:
-    """Decode `blob`'s payload with `model` (same bytes, header naming the other model)."""
+    """Decode `blob`'s payload with `model` (same bytes, header naming the other model; a
+    sampled model draws with the header's seed and temperature, or seed 0 and its own)."""
     header, payload = container.unpack(blob)
     record = zoo.get(model)
     fields = {**header.__dict__, "model": record.id, "digest": record.digest}
+    if not record.sampled:
+        fields.update(seed=None, temperature=None)
+    elif header.seed is None:
+        fields.update(seed=0, temperature=record.temperature)
     return srcodec.decode(container.pack(container.Header(**fields), payload))
 
 

@@ -58,7 +58,7 @@ def summarise(rows: list[dict], models: dict[str, tuple[str, str]]) -> dict:
     summary["rc"] = _rate_control(rows, psnr)
     from srcodec import nets, zoo
 
-    for family in (*nets.TABLE, *nets.PLANNED):
+    for family in nets.TABLE:
         summary["families"][family] = [
             (r.id if r.id in models else f"{r.id} (not in this sweep{_successor(r)})") + f" [{r.objective}]"
             for r in zoo.list_models() if r.family == family

@@ -211,7 +211,7 @@ def cmd_encode(args) -> int:
             _quiet_tensorflow()  # the search decodes
             choice = ratecontrol.choose(source, scales=None if args.scale is None else (args.scale,), model=args.model,
                             codec=args.codec, alpha=args.alpha, codec_options=options, checksum=args.checksum,
-                            metadata=args.metadata, **targets)
+                            metadata=args.metadata, seed=args.seed, temperature=args.temperature, **targets)
             _write_atomic(target, choice.data, args.force)
             print(f"{source} -> {target}: {choice.bytes} bytes ({choice.bpp:.3f} bpp), scale {choice.scale}, "
                   f"quality {choice.quality}, {choice.model}, PSNR {choice.psnr:.2f} dB, SSIM {choice.ssim:.4f} "
@@ -227,6 +227,8 @@ def cmd_encode(args) -> int:
             codec_options=options,
             checksum=args.checksum,
             metadata=args.metadata,
+            seed=args.seed,
+            temperature=args.temperature,
         )
         _write_atomic(target, blob, args.force)
         if args.verbose:
@@ -391,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", default="icc", choices=["icc", "all", "none"],
                    help="what of the input's metadata the file carries: its ICC colour profile (default), "
                         "all (also EXIF, less the applied orientation, and XMP) or none")
+    p.add_argument("--seed", type=int, default=None,
+                   help="sampled models (pixelcnn-*) only: the seed of the draws the decoder makes (default 0)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampled models only: the sampling temperature (default: the model's; 0: the most likely levels)")
     common(p, "output file (.jpg or .jpeg; .srcd for the other codecs), or folder when several inputs "
            "are given (default: NAME.sr.jpg, or NAME.sr.srcd, beside each input)")
     p.set_defaults(run=cmd_encode)

@@ -228,11 +228,12 @@ def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16
 
 
 def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
-    """Johnson's objective: VGG16 relu2_2 features plus the total variation of the output; a
-    run cut in two and resumed ends where a straight run does, and logs both terms."""
+    """Johnson's objective: VGG16 relu2_2 features plus the total variation of the output (and
+    here a per-pixel term); a run cut in two and resumed ends where a straight run does, and
+    logs every term."""
     config = tiny_config(model_id="tiny-johnson", family="johnson", net={"blocks": 1, "filters": 4}, scales=(2,),
                          patch=12, loss="vgg:block2_conv2", content_weight=1e-4, tv_weight=10.0,
-                         objective="perception", steps=4, val_every=2)
+                         pixel_weight=0.5, objective="perception", steps=4, val_every=2)
     cut = tmp_path / "cut"
     assert train.train(config, data, cut, log=lambda m: None, until=2) is None
     resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
@@ -240,7 +241,7 @@ def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
     assert resumed["objective"] == "perception" and resumed["config"] == straight["config"]
     assert max(np.abs(a - b).max() for a, b in zip(_trained_weights(resumed, cut), _trained_weights(resumed, tmp_path / "straight"))) < 1e-6
     log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
-    assert set(log[-1]) >= {"loss", "tv"} and 0 < 10.0 * log[-1]["tv"] < log[-1]["loss"]
+    assert set(log[-1]) >= {"loss", "tv", "pixel"} and 0 < 10.0 * log[-1]["tv"] + 0.5 * log[-1]["pixel"] < log[-1]["loss"]
 
 
 def test_total_variation_is_the_mean_squared_neighbour_difference():

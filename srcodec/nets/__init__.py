@@ -146,6 +146,25 @@ def _johnson_multiply_adds(c: dict) -> float:
     return (low + upsampling) / s**2 + 81 * f * 3
 
 
+def _pixelcnn_parameters(c: dict) -> int:
+    f, k, n = c["filters"], 3 * c["scale"] ** 2, c["layers"]
+    hidden = k * c["width"]
+    conditioning = _conv(3, 3, f) + c["blocks"] * 2 * _conv(3, f, f) + _conv(1, f, k * 256) + n * _conv(1, f, 2 * hidden)
+    prior = 2 * _conv(3, k, hidden) + (n - 1) * (2 * _conv(3, hidden, hidden) + _conv(1, hidden, hidden))
+    return conditioning + prior + _conv(1, hidden, k * 256)
+
+
+def _pixelcnn_multiply_adds(c: dict) -> float:
+    """A decode: the conditioning once at low resolution, then one prior evaluation per value
+    of a low-resolution pixel (3 s^2), each computing every hidden group (the masks zero taps,
+    they do not skip them) and one group's 256 logits; per output pixel (1/s^2 of an LR one)."""
+    f, k, n = c["filters"], 3 * c["scale"] ** 2, c["layers"]
+    hidden = k * c["width"]
+    conditioning = 27 * f + c["blocks"] * 18 * f * f + f * k * 256 + n * f * 2 * hidden
+    prior = 18 * k * hidden + (n - 1) * 19 * hidden * hidden + hidden * 256
+    return (conditioning + k * prior) / c["scale"] ** 2
+
+
 TABLE: dict[str, Family] = {
     family.name: family
     for family in (
@@ -200,10 +219,21 @@ TABLE: dict[str, Family] = {
             parameters=_johnson_parameters,
             multiply_adds=_johnson_multiply_adds,
         ),
+        Family(
+            name="pixelcnn",
+            colour="rgb",
+            input_space="lowres",
+            sampled=True,
+            tileable=True,
+            options={"scale": Option(1, 4), "blocks": Option(0, 32), "filters": Option(1, 256), "layers": Option(1, 16),
+                     "width": Option(1, 64)},
+            defaults={"scale": 2, "blocks": 4, "filters": 64, "layers": 3, "width": 8},
+            parameters=_pixelcnn_parameters,
+            multiply_adds=_pixelcnn_multiply_adds,
+        ),
     )
 }
 FAMILIES = tuple(TABLE)
-PLANNED = ("pixelcnn",)  # the literature's last one; it joins TABLE with its module
 
 
 def facts(name: str) -> Family:

@@ -26,11 +26,12 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def uniform(seed: int, rows: np.ndarray, cols: np.ndarray, channel: int) -> np.ndarray:
+def uniform(seed, rows: np.ndarray, cols: np.ndarray, channel: int) -> np.ndarray:
     """float64 in (0, 1) for every (row, col) of the broadcast `rows` x `cols` grid (absolute
-    output coordinates, each below 2^28) of `channel`, a pure function of its arguments."""
+    output coordinates, each below 2^28) of `channel`, a pure function of its arguments.
+    `seed`: an integer, or an integer array that broadcasts against the grid (one per image)."""
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-        key = _mix(np.uint64(seed) * _GOLDEN + np.uint64(channel + 1))
+        key = _mix(np.asarray(seed, np.uint64) * _GOLDEN + np.uint64(channel + 1))
         counter = (np.asarray(rows, np.uint64)[:, None] << np.uint64(28)) | np.asarray(cols, np.uint64)[None, :]
         bits = _mix(_mix(counter ^ key) + _GOLDEN)
     return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
@@ -40,12 +41,19 @@ def draw(logits: np.ndarray, seed: int, temperature: float, origin: tuple[int, i
     """uint8 levels drawn from `logits` (H x W x 256) for one channel of the output block whose
     top-left pixel is at absolute output position `origin`, at `temperature` (0: the most
     likely level)."""
+    h, w = np.shape(logits)[:2]
+    return draw_at(logits, seed, temperature, np.arange(h) + origin[0], np.arange(w) + origin[1], channel)
+
+
+def draw_at(logits: np.ndarray, seed, temperature: float, rows: np.ndarray, cols: np.ndarray, channel: int) -> np.ndarray:
+    """uint8 levels drawn from `logits` (... x len(rows) x len(cols) x 256), the values of one
+    channel at absolute output positions `rows` x `cols` (any stride), at `temperature`; `seed`
+    as `uniform`'s."""
     logits = np.asarray(logits, np.float64)
     if temperature == 0:
         return logits.argmax(axis=-1).astype(np.uint8)
     scaled = logits / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
     cdf = np.cumsum(np.exp(scaled), axis=-1)
-    h, w = logits.shape[:2]
-    u = uniform(seed, np.arange(h) + origin[0], np.arange(w) + origin[1], channel) * cdf[..., -1]
+    u = uniform(seed, rows, cols, channel) * cdf[..., -1]
     return np.minimum((cdf < u[..., None]).sum(axis=-1), LEVELS - 1).astype(np.uint8)

@@ -31,6 +31,7 @@ class TrainConfig:
     loss: str = "mse"  # content loss: "mse", "l1", or "vgg:<layer>" (VGG16 features; see `losses`)
     content_weight: float = 1.0  # its weight (SRGAN scales VGG features by 1/12.75: 0.00615 on their MSE)
     tv_weight: float = 0.0  # > 0: plus this x the total variation of the output (Johnson's regulariser)
+    pixel_weight: float = 0.0  # > 0 with a feature loss: plus this x the per-pixel MSE (anchors colours and flat areas)
     adversarial_weight: float = 0.0  # > 0: train against a discriminator (SRGAN: 1e-3)
     discriminator_filters: int = 64  # its first width (see `discriminator.build`)
     discriminator_lr: float = 1e-4  # its Adam learning rate (constant)
@@ -45,6 +46,7 @@ class TrainConfig:
     val_every: int = 500
     default: tuple[int, ...] = ()  # scales at which the shipped model becomes model="auto"
     default_qualities: tuple[int, int] = (1, 100)  # ... for JPEG qualities in this range
+    temperature: float = 1.0  # sampled families: the shipped record's default temperature
     init: str | None = None  # zoo model whose weights start the run (same architecture); None: random
 
     @classmethod

@@ -1,7 +1,7 @@
 """One training wrapper per objective, each owning its step, its optimizers and its checkpoint.
 
 * `Regression`: a content loss (pixel, or VGG16 features) on the network alone, plus
-  optionally the total variation of its output: Keras' own train step on the network compiled
+  optionally the per-pixel MSE beside a feature loss and the total variation of its output: Keras' own train step on the network compiled
   with it (SRCNN, VDSR, SRResNet, Johnson).
 * `Likelihood`: the sampled families (PixelCNN): 256-way cross-entropy of the network's logits
   (each of its outputs, e.g. prior + conditioning and conditioning alone) against the target's
@@ -56,8 +56,13 @@ class Regression:
     def __init__(self, net, config: TrainConfig, optimizer) -> None:
         import keras
 
-        self.net, self.tv = net, config.tv_weight > 0
-        if config.loss in losses.PIXEL_LOSSES and not self.tv:  # the network compiled itself (checkpoints as they always were)
+        self.net = net
+        # extra outputs, each the image itself under another loss: (name, Keras loss, weight)
+        self.extras = [(name, loss, weight) for name, loss, weight in (
+            ("pixel", "mean_squared_error", config.pixel_weight),  # beside a feature loss
+            ("tv", losses.total_variation, config.tv_weight),
+        ) if weight > 0]
+        if config.loss in losses.PIXEL_LOSSES and not self.extras:  # the network compiled itself (checkpoints as they always were)
             self.model, self.features = net, None
             weights = None if config.content_weight == 1.0 else [config.content_weight]
             net.compile(optimizer=optimizer, loss=losses.pixel(config.loss), loss_weights=weights)
@@ -66,19 +71,19 @@ class Regression:
         image = net(inputs)
         content, loss, self.features = _content(config, image)
         outputs, loss, weights = [content], [loss], [config.content_weight]
-        if self.tv:  # a second output, the image itself, regularised by its total variation
-            outputs.append(keras.layers.Identity(name="tv")(image))
-            loss.append(losses.total_variation)
-            weights.append(config.tv_weight)
+        for name, extra_loss, weight in self.extras:
+            outputs.append(keras.layers.Identity(name=name)(image))
+            loss.append(extra_loss)
+            weights.append(weight)
         self.model = keras.Model(inputs, outputs)
         self.model.compile(optimizer=optimizer, loss=loss, loss_weights=weights)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         target = y if self.features is None else self.features.predict_on_batch(y)
-        if not self.tv:
+        if not self.extras:
             return {"loss": float(self.model.train_on_batch(x, target))}
-        logs = self.model.train_on_batch(x, [target, y], return_dict=True)
-        return {"loss": float(logs["loss"]), "tv": float(logs["tv_loss"])}
+        logs = self.model.train_on_batch(x, [target] + [y] * len(self.extras), return_dict=True)
+        return {"loss": float(logs["loss"]), **{name: float(logs[f"{name}_loss"]) for name, _, _ in self.extras}}
 
     def save(self, out: Path) -> None:
         self.model.save_weights(out / CHECKPOINT)  # a compiled model's file holds the optimizer too
@@ -89,15 +94,22 @@ class Regression:
 
 
 class Likelihood(Regression):
+    """A network with ``teacher_forced`` set (PixelCNN) is called on [input, target], since its
+    prior reads the target's earlier values; its outputs are [prior + conditioning,
+    conditioning], each scored against the target's levels (``net.target_levels``)."""
+
     def __init__(self, net, config: TrainConfig, optimizer) -> None:
         self.net = self.model = net
-        self.outputs = len(net.outputs) if getattr(net, "outputs", None) else 1
+        self.teacher_forced = getattr(net, "teacher_forced", False)
+        self.outputs = 2 if self.teacher_forced else len(net.outputs) if getattr(net, "outputs", None) else 1
         net.compile(optimizer=optimizer, loss=[losses.cross_entropy()] * self.outputs if self.outputs > 1 else losses.cross_entropy())
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        levels = np.rint(y * 255.0).astype(np.int32)  # targets in 0..1 -> the 256 levels
+        # targets in 0..1 -> the 256 levels (in the network's layout where it has its own)
+        levels = self.net.target_levels(y) if self.teacher_forced else np.rint(y * 255.0).astype(np.int32)
         targets = [levels] * self.outputs if self.outputs > 1 else levels
-        return {"loss": float(self.model.train_on_batch(x, targets))}
+        logs = self.model.train_on_batch([x, y] if self.teacher_forced else x, targets, return_dict=True)
+        return {"loss": float(logs["loss"])}
 
 
 class Adversarial:

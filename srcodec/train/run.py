@@ -193,6 +193,10 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
         },
         "scores": {},
     }
+    if nets.facts(config.family).sampled:
+        from srcodec.nets import sampling
+
+        record.update(temperature=config.temperature, sampler=sampling.SAMPLER_VERSION)
     path = out / f"{config.model_id}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path

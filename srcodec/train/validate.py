@@ -20,7 +20,7 @@ def validation_pairs(images: list[np.ndarray], config: TrainConfig) -> dict[int,
 
 
 def validate(net, pairs: dict[int, list]) -> dict[str, float]:
-    """Mean Y-PSNR per scale of `net` on `pairs`, on the papers' studio-range Y rounded to 8
+    """Mean Y-PSNR per scale of `net` on `pairs` (a sampled network's: of one draw), on the papers' studio-range Y rounded to 8
     bits with `scale` border pixels cropped, so that clean runs read like the papers' tables."""
     out = {}
     for scale, scale_pairs in pairs.items():
@@ -28,7 +28,12 @@ def validate(net, pairs: dict[int, list]) -> dict[str, float]:
         for inp, tgt in scale_pairs:
             crop = slice(scale, -scale)
             if inp.dtype == np.uint8:  # a low-resolution RGB pair: the network's RGB, then its luma
-                pred = resample.to_uint8(run_net(net, inp / np.float32(255.0)) * 255.0)
+                x = inp / np.float32(255.0)
+                if hasattr(net, "sample"):  # a sampled family: one draw (seed 0, temperature 1)
+                    restored = net.sample(x[None], seed=0, temperature=1.0, origin=(0, 0))[0]
+                else:
+                    restored = run_net(net, x)
+                pred = resample.to_uint8(restored * 255.0)
                 psnrs.append(metrics.psnr_y(tgt, pred, crop=scale))
                 continue
             pred = run_net(net, inp[..., None])[..., 0]
