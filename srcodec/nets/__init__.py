@@ -151,7 +151,7 @@ def _pixelcnn_parameters(c: dict) -> int:
     hidden = k * c["width"]
     conditioning = _conv(3, 3, f) + c["blocks"] * 2 * _conv(3, f, f) + _conv(1, f, k * 256) + n * _conv(1, f, 2 * hidden)
     prior = 2 * _conv(3, k, hidden) + (n - 1) * (2 * _conv(3, hidden, hidden) + _conv(1, hidden, hidden))
-    return conditioning + prior + _conv(1, hidden, k * 256)
+    return conditioning + prior + _conv(1, hidden, k * 256) + k  # k: the bilinear base's rates
 
 
 def _pixelcnn_multiply_adds(c: dict) -> float:

@@ -52,13 +52,11 @@ def stages(scale: int) -> int:
     return scale.bit_length() - 1
 
 
-def upsample_bilinear(x, scale: int):
-    """`scale` times larger by bilinear interpolation with pixel centres aligned (as Pillow and
-    OpenCV; edges replicated): each of the scale^2 sub-pixel phases is a fixed 2x2 blend of
-    the edge-padded input, and pixel shuffle interleaves them, so it works on symbolic shapes
-    and reaches one input pixel."""
-    if scale == 1:
-        return x
+def bilinear_phases(x, scale: int):
+    """The `scale`^2 sub-pixel phases of a bilinear upsample with pixel centres aligned (as
+    Pillow and OpenCV; edges replicated), each a fixed 2x2 blend of the edge-padded input,
+    concatenated in ``depth_to_space`` order: (B, H, W, scale^2 C), channel (i scale + j) C + c
+    for output pixel (scale y + i, scale x + j). Works on symbolic shapes; reaches one input pixel."""
     padded = keras.ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="symmetric")  # width 1: the edge repeated
 
     def blend(t, lo, mid, hi):  # t: the phase's offset from the pixel centre, in input pixels
@@ -66,8 +64,14 @@ def upsample_bilinear(x, scale: int):
 
     offsets = [(p + 0.5) / scale - 0.5 for p in range(scale)]
     rows = [blend(t, padded[:, :-2], padded[:, 1:-1], padded[:, 2:]) for t in offsets]
-    phases = [blend(t, r[:, :, :-2], r[:, :, 1:-1], r[:, :, 2:]) for r in rows for t in offsets]
-    return keras.ops.depth_to_space(keras.ops.concatenate(phases, axis=-1), scale, data_format="channels_last")
+    return keras.ops.concatenate([blend(t, r[:, :, :-2], r[:, :, 1:-1], r[:, :, 2:]) for r in rows for t in offsets], axis=-1)
+
+
+def upsample_bilinear(x, scale: int):
+    """`scale` times larger by bilinear interpolation: `bilinear_phases` interleaved by pixel shuffle."""
+    if scale == 1:
+        return x
+    return keras.ops.depth_to_space(bilinear_phases(x, scale), scale, data_format="channels_last")
 
 
 @keras.saving.register_keras_serializable(package="srcodec")

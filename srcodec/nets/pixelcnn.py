@@ -26,6 +26,9 @@ Deviation from the paper, in both: the prior's gates also receive the conditioni
 features (van den Oord et al.'s conditional PixelCNN), besides the summed logits. A prior that
 sees only drawn values cannot know where a committed structure should start: on the MNIST
 experiment, the point where a digit's first ink may appear is known only to the conditioning.
+In `PixelCNN` also: the conditioning logits are the learned ones plus a discretised Laplace around the bilinear
+upsample of the LR input (its width learned per value): trained from uniform logits, 3000 steps
+left the conditioning's mean 1-1.4 dB below bicubic; the base starts it at an interpolator.
 Everything runs per pixel at inference, so tiles decode as the whole image does (the draws are
 keyed on absolute output positions, `srcodec.nets.sampling`).
 """
@@ -37,6 +40,7 @@ import numpy as np
 from keras import layers, ops
 
 from srcodec.nets import sampling
+from srcodec.nets.johnson import bilinear_phases
 from srcodec.nets.srgan import ResidualBlock
 
 LEVELS = sampling.LEVELS
@@ -132,7 +136,7 @@ class PixelCNN(keras.Model):
         k, hidden = self.values, self.values * self.width
         d = layer_dtype
         self.conditioning = Conditioning(self.filters, self.blocks, dtype=d)
-        self.cond_logits = keras.layers.Conv2D(k * LEVELS, 1, dtype=d)
+        self.cond_logits = keras.layers.Conv2D(k * LEVELS, 1, kernel_initializer="zeros", dtype=d)  # the base alone at first
         self.cond_gates = [keras.layers.Conv2D(2 * hidden, 1, dtype=d) for _ in range(self.depth)]
         # one masked convolution per half of each gate, so that the halves keep the groups
         self.gates = [
@@ -159,7 +163,20 @@ class PixelCNN(keras.Model):
         for mix in self.mixes:
             mix.build(hidden)
         self.out.build(hidden)
+        # softplus(-1.26) = 0.25: the conditioning starts as a Laplace of scale 4 levels around bilinear
+        self.base_rate = self.add_weight(shape=(self.values,), name="base_rate",
+                                         initializer=keras.initializers.Constant(-1.26))
         self.built = True
+
+    def _conditioning(self, lr, features):
+        """The conditioning logits (B, H, W, K, 256), float32: the learned ones plus those of a
+        discretised Laplace around the bilinear upsample of `lr` (its scale learned per value),
+        so training starts from an interpolator instead of from uniform logits."""
+        b, h, w = ops.shape(lr)[0], ops.shape(lr)[1], ops.shape(lr)[2]
+        learned = ops.reshape(ops.cast(self.cond_logits(features), "float32"), (b, h, w, self.values, LEVELS))
+        base = bilinear_phases(ops.cast(lr, "float32"), self.scale)[..., None] * 255.0
+        rate = ops.softplus(ops.cast(self.base_rate, "float32"))[:, None]
+        return learned - rate * ops.abs(ops.arange(LEVELS, dtype="float32") - base)
 
     def _prior(self, folded, gate_inputs, group: int | None = None):
         """Prior logits from `folded` (B, H, W, K) values in -1..1 and the conditioning's
@@ -172,7 +189,7 @@ class PixelCNN(keras.Model):
         return self.out(h, group=group)
 
     def _unfold(self, logits):
-        """(B, H, W, K * 256) -> (B, sH, sW, 3, 256)."""
+        """(B, H, W, K, 256) -> (B, sH, sW, 3, 256)."""
         b, h, w = ops.shape(logits)[0], ops.shape(logits)[1], ops.shape(logits)[2]
         s = self.scale
         x = ops.reshape(logits, (b, h, w, s, s, 3, LEVELS))
@@ -183,14 +200,13 @@ class PixelCNN(keras.Model):
         teacher = isinstance(inputs, (list, tuple))
         lr = inputs[0] if teacher else inputs
         features = self.conditioning(lr)
-        cond = ops.cast(self.cond_logits(features), "float32")
+        cond = self._conditioning(lr, features)
         if not teacher:  # the conditioning's mean, (B, sH, sW, 3) in 0..1
             mean = ops.sum(ops.softmax(self._unfold(cond), axis=-1) * ops.arange(LEVELS, dtype="float32"), axis=-1)
             return mean / 255.0
         folded = ops.space_to_depth(to_input(ops.round(inputs[1] * 255.0)), self.scale, data_format="channels_last")
         prior = ops.cast(self._prior(folded, [g(features) for g in self.cond_gates]), "float32")
-        shape = (*ops.shape(cond)[:3], self.values, LEVELS)  # trained in the folded layout: no transposes
-        return [ops.reshape(prior + cond, shape), ops.reshape(cond, shape)]
+        return [ops.reshape(prior, ops.shape(cond)) + cond, cond]  # trained in the folded layout: no transposes
 
     def target_levels(self, hr: np.ndarray) -> np.ndarray:
         """The levels of `hr` (B, sH, sW, 3 in 0..1) in the layout of the teacher-forced
@@ -204,11 +220,11 @@ class PixelCNN(keras.Model):
         """Draw the output of `x` (1, H, W, 3 in 0..1): K steps, each drawing one value of every
         LR pixel at once; returns (1, sH, sW, 3) in 0..1 (whole levels / 255)."""
         s, k = self.scale, self.values
-        features = self.conditioning(ops.convert_to_tensor(np.asarray(x, np.float32)))
-        cond = np.asarray(self.cond_logits(features), np.float32)
+        x = ops.convert_to_tensor(np.asarray(x, np.float32))
+        features = self.conditioning(x)
+        cond = np.asarray(self._conditioning(x, features), np.float32)[0]
         gate_inputs = [g(features) for g in self.cond_gates]
-        h, w = cond.shape[1:3]
-        cond = cond.reshape(h, w, k, LEVELS)
+        h, w = cond.shape[:2]
         levels = np.zeros((h, w, k), np.uint8)
         folded = np.full((1, h, w, k), -1.0, np.float32)
         for step in range(k):
