@@ -1,6 +1,6 @@
 """The ambiguity experiment of Pixel Recursive Super Resolution, on MNIST.
 
-    python -m benchmarks.ambiguity [--data ../shared/datasets] [--digits 200] [--seeds 4]
+    python -m benchmarks.ambiguity [--data ../shared/datasets] [--digits 100] [--seeds 4]
         [--figure docs/ambiguity.png] [--train] [--steps 1000]
 
 Each 28x28 digit is the low-resolution image; its high-resolution counterpart is a 56x56
@@ -195,7 +195,7 @@ def figure(path: Path, digits: np.ndarray, mean: np.ndarray, samples: np.ndarray
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ambiguity", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"folder holding mnist/ (default {DEFAULT_DATA})")
-    parser.add_argument("--digits", type=int, default=200, help="held-out digits to evaluate (default 200)")
+    parser.add_argument("--digits", type=int, default=100, help="held-out digits to evaluate (default 100)")
     parser.add_argument("--seeds", type=int, default=4, help="samples per digit (default 4)")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--figure", type=Path, default=Path("docs/ambiguity.png"))
