@@ -26,9 +26,10 @@ Deviation from the paper, in both: the prior's gates also receive the conditioni
 features (van den Oord et al.'s conditional PixelCNN), besides the summed logits. A prior that
 sees only drawn values cannot know where a committed structure should start: on the MNIST
 experiment, the point where a digit's first ink may appear is known only to the conditioning.
-In `PixelCNN` also: the conditioning logits are the learned ones plus a discretised Laplace around the bilinear
-upsample of the LR input (its width learned per value): trained from uniform logits, 3000 steps
-left the conditioning's mean 1-1.4 dB below bicubic; the base starts it at an interpolator.
+In `PixelCNN` also: the conditioning logits are the learned ones plus a discretised Laplace
+around the bilinear upsample of the LR input (its width learned per value): trained from
+uniform logits, 3000 steps left the conditioning's mean 1-1.4 dB below bicubic; the base
+starts it at an interpolator.
 Everything runs per pixel at inference, so tiles decode as the whole image does (the draws are
 keyed on absolute output positions, `srcodec.nets.sampling`).
 """
