@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import DEFAULT_DATA
+from srcodec import metrics
 
 HERE = Path(__file__).resolve().parent / "ambiguity"
 SIDE, CANVAS = 28, 56
@@ -135,11 +136,6 @@ def corner_ink(images: np.ndarray) -> np.ndarray:
     return np.stack([images[:, :SIDE, :SIDE].sum((1, 2)), images[:, SIDE:, SIDE:].sum((1, 2)), images.sum((1, 2))], axis=1)
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
 def evaluate(digits: np.ndarray, seeds: int, temperature: float, log=print):
     """The numbers, and the pictures for the figure."""
     per_pixel, pixelcnn = load_models()
@@ -157,8 +153,8 @@ def evaluate(digits: np.ndarray, seeds: int, temperature: float, log=print):
     chosen = (ink_s[:, 1] > ink_s[:, 0]).astype(int)
     crops = [samples.reshape(-1, CANVAS, CANVAS)[k, SIDE * c : SIDE * c + SIDE, SIDE * c : SIDE * c + SIDE]
              for k, c in enumerate(chosen)]
-    closeness = [psnr(crop, digits[k // seeds]) for k, crop in enumerate(crops)]
-    mean_closeness = [psnr(np.maximum(mean[d, :SIDE, :SIDE], mean[d, SIDE:, SIDE:]), digits[d]) for d in range(n)]
+    closeness = [metrics.psnr_rgb(crop, digits[k // seeds]) for k, crop in enumerate(crops)]
+    mean_closeness = [metrics.psnr_rgb(np.maximum(mean[d, :SIDE, :SIDE], mean[d, SIDE:, SIDE:]), digits[d]) for d in range(n)]
     both = np.mean([len(set(chosen.reshape(n, seeds)[d])) == 2 for d in range(n)])
     rows = [
         ("per-pixel (MSE): ink in the minority corner, mean", f"{100 * minority.mean():.1f}%"),

@@ -1,8 +1,8 @@
 """One training wrapper per objective, each owning its step, its optimizers and its checkpoint.
 
 * `Regression`: a content loss (pixel, or VGG16 features) on the network alone, plus
-  optionally the per-pixel MSE beside a feature loss and the total variation of its output: Keras' own train step on the network compiled
-  with it (SRCNN, VDSR, SRResNet, Johnson).
+  optionally the per-pixel MSE beside a feature loss and the total variation of its output:
+  Keras' own train step on the network compiled with it (SRCNN, VDSR, SRResNet, Johnson).
 * `Likelihood`: the sampled families (PixelCNN): 256-way cross-entropy of the network's logits
   (each of its outputs, e.g. prior + conditioning and conditioning alone) against the target's
   levels; recipes ask for it with ``"loss": "cross_entropy"``.

@@ -20,8 +20,9 @@ def validation_pairs(images: list[np.ndarray], config: TrainConfig) -> dict[int,
 
 
 def validate(net, pairs: dict[int, list]) -> dict[str, float]:
-    """Mean Y-PSNR per scale of `net` on `pairs` (a sampled network's: of one draw), on the papers' studio-range Y rounded to 8
-    bits with `scale` border pixels cropped, so that clean runs read like the papers' tables."""
+    """Mean Y-PSNR per scale of `net` on `pairs` (a sampled network's: of one draw), on the
+    papers' studio-range Y rounded to 8 bits with `scale` border pixels cropped, so that clean
+    runs read like the papers' tables."""
     out = {}
     for scale, scale_pairs in pairs.items():
         psnrs = []
