@@ -1,7 +1,7 @@
 """The ambiguity experiment of Pixel Recursive Super Resolution, on MNIST.
 
     python -m benchmarks.ambiguity [--data ../shared/datasets] [--digits 100] [--seeds 4]
-        [--figure docs/ambiguity.png] [--train] [--steps 1000]
+        [--figure docs/ambiguity.png] [--train] [--steps 1500]
 
 Each 28x28 digit is the low-resolution image; its high-resolution counterpart is a 56x56
 canvas with the digit in the top-left or the bottom-right corner, each with probability one
@@ -37,7 +37,7 @@ from srcodec import metrics
 HERE = Path(__file__).resolve().parent / "ambiguity"
 SIDE, CANVAS = 28, 56
 TRAIN_DIGITS = 8000
-RECIPE = {"batch": 16, "lr": 1e-3, "seed": 0, "precision": "mixed_bfloat16"}  # and --steps (default 1000)
+RECIPE = {"batch": 16, "lr": 1e-3, "seed": 0, "precision": "float32"}  # and --steps (default 1500)
 PIXELCNN = {"conditioning_channels": 3, "blocks": 2, "filters": 32, "layers": 8, "width": 32, "dilations": (1, 2, 4, 8)}
 
 
@@ -94,7 +94,8 @@ def train(digits: np.ndarray, steps: int, log=print) -> None:
 
     keras.utils.set_random_seed(RECIPE["seed"])
     HERE.mkdir(exist_ok=True)
-    keras.config.set_dtype_policy(RECIPE["precision"])  # the weights stay float32; sampling runs in float32
+    # float32: faster than mixed bfloat16 for these narrow layers (1.6 against 2.1 s a step)
+    keras.config.set_dtype_policy(RECIPE["precision"])
     models = {
         "per_pixel": (per_pixel_model(), "mean_squared_error"),
         "pixelcnn": (pixelcnn_model(), [losses.cross_entropy()] * 2),
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--figure", type=Path, default=Path("docs/ambiguity.png"))
     parser.add_argument("--train", action="store_true", help="train both models again (overwrites the shipped weights)")
-    parser.add_argument("--steps", type=int, default=1000, help="training steps per model (default 1000)")
+    parser.add_argument("--steps", type=int, default=1500, help="training steps per model (default 1500)")
     args = parser.parse_args(argv)
     if not (args.data / "mnist").is_dir():
         print(f"no MNIST under {args.data}", file=sys.stderr)

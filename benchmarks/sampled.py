@@ -74,11 +74,11 @@ def timing(image: np.ndarray, model: str, quality: int) -> dict[str, float]:
     import keras
 
     features = net.conditioning(lr)
-    gates = [g(features) for g in net.cond_gates]
+    gates = net.gate_inputs(features)
     folded = keras.ops.zeros((1, 512 // s, 768 // s, net.values))
-    net._prior(folded, gates, group=0)
+    net.prior(folded, gates, group=0)
     started = time.perf_counter()
-    np.asarray(net._prior(folded, gates, group=0))
+    np.asarray(net.prior(folded, gates, group=0))
     step = time.perf_counter() - started
     steps = 3 * 768 * 512
     return {"decode_s": decode, "parallel_steps": net.values, "raster_step_s": step, "raster_steps": steps,

@@ -147,7 +147,7 @@ def test_command_line_writes_the_report(tmp_path, two_images, capsys):
                      "--models", "bicubic", "--workers", "2"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "Bjontegaard" in printed and "no model yet" in printed
+    assert "Bjontegaard" in printed and "pixelcnn: pixelcnn-x2-codec (not in this sweep)" in printed
     for name in ("results.jsonl", "report.html", "summary.md", "rd_psnr.png", "rd_psnr.svg", "rd_ssim.png"):
         assert (out / name).is_file(), name
     lines = (out / "results.jsonl").read_text().splitlines()
