@@ -329,15 +329,20 @@ class RasterPixelCNN(keras.Model):
         rows = ops.sum((x + 1.0) / 2.0, axis=(2, 3), keepdims=True)
         return (ops.cumsum(rows, axis=1) - rows) / ops.cast(ops.shape(x)[2], x.dtype)
 
-    def horizontal_stack(self, x, links, gate_inputs, above):
+    def above_inputs(self, x):
+        """Per layer, the horizontal gates' input from `ink_above(x)` (B, H, 1, 2 width)."""
+        above = self.ink_above(x)
+        return [g(above) for g in self.above_gates]
+
+    def horizontal_stack(self, x, links, gate_inputs, above_inputs):
         """Logits (B, H, W, 256) of the prior from the values left of each pixel in its row,
-        the vertical stack's `links` and the rows' `ink_above`."""
+        the vertical stack's `links` and the rows' `above_inputs`."""
         h = x
         for n in range(self.depth):
             d = self.dilation(n)
             shifted = _pad(h, left=1)[:, :, :-1] if n == 0 else _pad(h, left=d)
             pre = (self.horizontal[n](shifted) + links[n] + ops.split(gate_inputs[n], 2, axis=-1)[1]
-                   + self.above_gates[n](above))
+                   + above_inputs[n])
             g = self.mixes[n](gate(pre))
             h = g if n == 0 else h + g
         return self.out(ops.relu(h))
@@ -350,7 +355,7 @@ class RasterPixelCNN(keras.Model):
         cond = self.cond_logits(features)
         gate_inputs = [g(features) for g in self.cond_gates]
         x = to_input(ops.round(target * 255.0))
-        prior = self.horizontal_stack(x, self.vertical_stack(x, gate_inputs), gate_inputs, self.ink_above(x))
+        prior = self.horizontal_stack(x, self.vertical_stack(x, gate_inputs), gate_inputs, self.above_inputs(x))
         return [ops.expand_dims(prior + cond, 3), ops.expand_dims(cond, 3)]
 
     @property
@@ -375,7 +380,7 @@ class RasterPixelCNN(keras.Model):
             links = self.vertical_stack(canvas[:, top : r + 1], [g[:, top : r + 1] for g in gate_inputs])
             links = [link[:, -1:] for link in links]
             row_gates = [g[:, r : r + 1] for g in gate_inputs]
-            above = np.asarray(self.ink_above(canvas[:, : r + 1]))[:, -1:]
+            above = [a[:, -1:] for a in self.above_inputs(canvas[:, : r + 1])]  # once per row, not per value
             for c in range(width):
                 logits = np.asarray(self.horizontal_stack(canvas[:, r : r + 1], links, row_gates, above))[:, 0, c]
                 drawn = sampling.draw_at((logits + cond[:, r, c])[:, None, None], seeds, temperature,
