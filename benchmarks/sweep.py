@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import analysis
+from srcodec import backend
 from srcodec.provenance import git_commit
 
 COLUMNS = ("image", "codec", "model", "scale", "quality", "bytes", "bpp", "psnr_rgb", "psnr_y", "ssim",
@@ -167,7 +168,7 @@ def run_unit(unit: Unit) -> dict:
 
 
 def _run_image(units: list[Unit]) -> list[dict]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    backend.quiet_tensorflow()  # a worker process: TensorFlow's load-time lines would break the progress bar
     return [run_unit(u) for u in units]
 
 

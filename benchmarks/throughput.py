@@ -25,7 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def _decode_files(paths: list[str]) -> None:
     import srcodec
+    from srcodec import backend
 
+    backend.quiet_tensorflow()  # once per worker process
     for path in paths:
         srcodec.decode(Path(path))
 

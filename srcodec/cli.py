@@ -147,45 +147,6 @@ def _check_suffixes(pairs: list[tuple[Path, Path]], allowed, what: str) -> None:
             raise ArgumentError(f"cannot write {what} to {target}: name it {', '.join(sorted(allowed))}")
 
 
-@contextlib.contextmanager
-def _stderr_hidden():
-    """Send file descriptor 2 (C libraries' stderr) to a temporary file for the block; what
-    was written there is shown if the block raises."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def _quiet_tensorflow() -> None:
-    """Import TensorFlow so that TF_CPP_MIN_LOG_LEVEL (3, nothing, unless set) governs all
-    it prints, which it does not by itself: its libraries log INFO lines as they load, through
-    absl before absl::InitializeLog, whatever the setting, and its Python logger ignores the
-    setting (retracing warnings would break the progress bar)."""
-    if "tensorflow" in sys.modules or backend.choose() != "tensorflow":
-        return  # already imported, or Keras runs on another backend (JAX: a light install)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3 hides errors too: "failed call to cuInit" on CPUs
-    level = os.environ["TF_CPP_MIN_LOG_LEVEL"]
-    with _stderr_hidden() if level in ("1", "2", "3") else contextlib.nullcontext():
-        import tensorflow as tf
-    if level in ("2", "3"):
-        tf.get_logger().setLevel("ERROR")
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
-
-
 def cmd_encode(args) -> int:
     options = {}
     if args.codec == "jpeg":
@@ -208,7 +169,7 @@ def cmd_encode(args) -> int:
 
     def work(source: Path, target: Path) -> None:
         if any(v is not None for v in targets.values()):
-            _quiet_tensorflow()  # the search decodes
+            backend.quiet_tensorflow()  # the search decodes
             choice = ratecontrol.choose(source, scales=None if args.scale is None else (args.scale,), model=args.model,
                             codec=args.codec, alpha=args.alpha, codec_options=options, checksum=args.checksum,
                             metadata=args.metadata, seed=args.seed, temperature=args.temperature, **targets)
@@ -255,7 +216,7 @@ def cmd_decode(args) -> int:
         data = api.read(source, args.max_pixels)
         with contextlib.suppress(SrcodecError):  # decode says what is wrong with the file
             if zoo.get(api.inspect(data).model).family != "bicubic":
-                _quiet_tensorflow()
+                backend.quiet_tensorflow()
         image = api.open_image(data, max_pixels=args.max_pixels, precision=args.precision, timeout=args.timeout)
         buffer = io.BytesIO()
         form, options = OUTPUT_FORMATS[target.suffix.lower()]
@@ -294,7 +255,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    _quiet_tensorflow()
+    backend.quiet_tensorflow()
     from srcodec import demo
 
     print(demo.format_table(demo.run(model=args.model)))
@@ -302,7 +263,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_train(args) -> int:
-    _quiet_tensorflow()
+    backend.quiet_tensorflow()
     from srcodec import train
 
     recipe = Path(args.recipe)

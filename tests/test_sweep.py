@@ -195,3 +195,21 @@ def test_rate_control_rows_meet_plain_jpeg_budgets_and_the_report_compares_them_
     summary = (out / "summary.md").read_text()
     assert "| srcodec:rc |" in summary and "## Rate control (srcodec:rc)" in summary
     assert "Against srcodec:best" in summary and "| 10 | 2 | 0 |" in summary
+
+
+def test_a_sweep_worker_loads_tensorflow_without_a_word_on_stderr(two_images):
+    """Each worker process loads TensorFlow itself; its load-time lines ("failed call to
+    cuInit" on CPUs) would land between the progress lines."""
+    import os
+    import subprocess
+    import sys
+
+    image = str(sorted(two_images.iterdir())[0])
+    script = (
+        "import sys; from benchmarks import sweep; "
+        f"rows = sweep._run_image(sweep.plan([{image!r}], [], ['srresnet-x2-codec'], quick=True)[:1]); "
+        "print(len(rows), 'tensorflow' in sys.modules or 'jax' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert (done.stdout, done.stderr) == ("1 True\n", "")

@@ -194,10 +194,11 @@ def test_a_run_folder_in_srcodec_models_decodes_from_the_command_line(data, tmp_
 
 
 def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16):
-    """SRGAN's two-optimizer step with a VGG16 content loss: a run cut in two and resumed ends
-    with the weights of a straight run (to float rounding), discriminator and optimizers included."""
+    """SRGAN's two-optimizer step with a VGG16 content loss (and a per-pixel anchor): a run cut
+    in two and resumed ends with the weights of a straight run (to float rounding),
+    discriminator and optimizers included."""
     config = tiny_config(model_id="tiny-gan", family="srgan", net={"blocks": 1, "filters": 4}, scales=(2,), patch=12,
-                         loss="vgg:block2_conv2", content_weight=0.01, adversarial_weight=1e-3,
+                         loss="vgg:block2_conv2", content_weight=0.01, adversarial_weight=1e-3, pixel_weight=0.5,
                          discriminator_filters=4, objective="perception", steps=4, val_every=2)
     cut = tmp_path / "cut"
     assert train.train(config, data, cut, log=lambda m: None, until=2) is None
@@ -223,7 +224,7 @@ def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16
         assert difference < 1e-6  # float rounding of two traces, no more
     assert resumed["objective"] == "perception"
     log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
-    assert set(log[-1]) >= {"loss", "content", "adversarial", "discriminator"}
+    assert set(log[-1]) >= {"loss", "content", "adversarial", "discriminator", "pixel"}
     assert 0.3 < log[-1]["discriminator"] < 1.2  # binary cross-entropy of a discriminator still guessing
 
 

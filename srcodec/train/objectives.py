@@ -9,7 +9,7 @@
 * `Adversarial`: SRGAN (Ledig et al. 2017). Each step trains the discriminator on a batch of
   real and generated patches (its own Adam), then the generator on content loss plus
   `adversarial_weight` x the cross-entropy of the discriminator, frozen, calling its output
-  real (the generator's optimizer).
+  real (the generator's optimizer), plus the same optional per-pixel and TV terms.
 
 Both are made of compiled Keras models and `train_on_batch`, so they run unchanged on the
 TensorFlow and the JAX backends. Freezing is by each model's ``trainable`` flag, set before
@@ -52,16 +52,25 @@ def _content(config: TrainConfig, image):
     return features(image), "mean_squared_error", features
 
 
+def _extras(config: TrainConfig) -> list[tuple]:
+    """Extra outputs, each the generated image itself under another loss: (name, Keras loss,
+    weight) for the per-pixel MSE beside a feature loss and the total variation, where asked."""
+    return [(name, loss, weight) for name, loss, weight in (
+        ("pixel", "mean_squared_error", config.pixel_weight),
+        ("tv", losses.total_variation, config.tv_weight),
+    ) if weight > 0]
+
+
+def _extra_logs(logs: dict, extras: list[tuple]) -> dict[str, float]:
+    return {name: float(logs[f"{name}_loss"]) for name, _, _ in extras}
+
+
 class Regression:
     def __init__(self, net, config: TrainConfig, optimizer) -> None:
         import keras
 
         self.net = net
-        # extra outputs, each the image itself under another loss: (name, Keras loss, weight)
-        self.extras = [(name, loss, weight) for name, loss, weight in (
-            ("pixel", "mean_squared_error", config.pixel_weight),  # beside a feature loss
-            ("tv", losses.total_variation, config.tv_weight),
-        ) if weight > 0]
+        self.extras = _extras(config)
         if config.loss in losses.PIXEL_LOSSES and not self.extras:  # the network compiled itself (checkpoints as they always were)
             self.model, self.features = net, None
             weights = None if config.content_weight == 1.0 else [config.content_weight]
@@ -83,7 +92,7 @@ class Regression:
         if not self.extras:
             return {"loss": float(self.model.train_on_batch(x, target))}
         logs = self.model.train_on_batch(x, [target] + [y] * len(self.extras), return_dict=True)
-        return {"loss": float(logs["loss"]), **{name: float(logs[f"{name}_loss"]) for name, _, _ in self.extras}}
+        return {"loss": float(logs["loss"]), **_extra_logs(logs, self.extras)}
 
     def save(self, out: Path) -> None:
         self.model.save_weights(out / CHECKPOINT)  # a compiled model's file holds the optimizer too
@@ -123,12 +132,15 @@ class Adversarial:
         generated = net(inputs)
         content, content_loss, self.features = _content(config, generated)
         self.discriminator.trainable = False
+        self.extras = _extras(config)
         named = [keras.layers.Identity(name=name) for name in ("content", "adversarial")]  # names the losses' logs
-        self.model = keras.Model(inputs, [named[0](content), named[1](self.discriminator(generated))])
+        outputs = [named[0](content), named[1](self.discriminator(generated))]
+        outputs += [keras.layers.Identity(name=name)(generated) for name, _, _ in self.extras]
+        self.model = keras.Model(inputs, outputs)
         self.model.compile(
             optimizer=optimizer,
-            loss=[content_loss, losses.adversarial()],
-            loss_weights=[config.content_weight, config.adversarial_weight],
+            loss=[content_loss, losses.adversarial()] + [loss for _, loss, _ in self.extras],
+            loss_weights=[config.content_weight, config.adversarial_weight] + [weight for _, _, weight in self.extras],
         )
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -140,9 +152,10 @@ class Adversarial:
         )
         self.discriminator.trainable = False
         target = y if self.features is None else self.features.predict_on_batch(y)
-        logs = self.model.train_on_batch(x, [target, np.ones((n, 1), np.float32)], return_dict=True)
+        logs = self.model.train_on_batch(x, [target, np.ones((n, 1), np.float32)] + [y] * len(self.extras), return_dict=True)
         return {"loss": float(logs["loss"]), "content": float(logs["content_loss"]),
-                "adversarial": float(logs["adversarial_loss"]), "discriminator": float(d_loss)}
+                "adversarial": float(logs["adversarial_loss"]), "discriminator": float(d_loss),
+                **_extra_logs(logs, self.extras)}
 
     def save(self, out: Path) -> None:
         self.model.save_weights(out / CHECKPOINT)
