@@ -20,8 +20,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 def _decode_files(paths: list[str]) -> None:
     import srcodec
@@ -35,6 +33,7 @@ def _decode_files(paths: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     import srcodec
     from benchmarks.paper import DEFAULT_DATA
+    from srcodec import backend
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "bsd100")
@@ -64,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.perf_counter() - started
             rows.append((name, seconds, len(files) / seconds, pixels / seconds / 1e6))
 
+        backend.quiet_tensorflow()
         srcodec.decode(Path(files[0]))  # this process's network: loaded once, for the thread rows
         timed("one thread (network loaded)", lambda: _decode_files(files))
         timed(f"decode_many, {args.workers} threads", lambda: list(srcodec.decode_many(files, workers=args.workers)))
