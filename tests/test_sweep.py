@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -200,10 +203,6 @@ def test_rate_control_rows_meet_plain_jpeg_budgets_and_the_report_compares_them_
 def test_a_sweep_worker_loads_tensorflow_without_a_word_on_stderr(two_images):
     """Each worker process loads TensorFlow itself; its load-time lines ("failed call to
     cuInit" on CPUs) would land between the progress lines."""
-    import os
-    import subprocess
-    import sys
-
     image = str(sorted(two_images.iterdir())[0])
     script = (
         "import sys; from benchmarks import sweep; "
