@@ -80,7 +80,11 @@ def test_run_resume_and_ship(data, tmp_path):
     assert train.train(tiny_config(), data, out, log=lambda m: None, until=3) is None
     with pytest.raises(srcodec.ArgumentError, match="steps, val_every differ"):  # not the same run any more
         train.train(tiny_config(steps=9, val_every=4), data, out, until=4)
-    record_path = train.train(tiny_config(), data, out, log=lambda m: None)
+    messages = []
+    record_path = train.train(tiny_config(), data, out, log=messages.append)
+    progress = [m.split(",")[0] for m in messages if m.startswith("step ")]
+    assert progress == ["step 4/6", "step 5/6"]  # a sign of life between validations, counted from the resume
+    assert all(m.endswith(" s/step") for m in messages if m.startswith("step "))
     resumed = json.loads(record_path.read_text())
     straight = json.loads(train.train(tiny_config(), data, tmp_path / "straight", log=lambda m: None).read_text())
     for a, b in zip(_trained_weights(resumed, out), _trained_weights(straight, tmp_path / "straight")):

@@ -145,12 +145,16 @@ def _run(config: TrainConfig, data: Path, out: Path, log, until: int | None, com
 
     started, batch_losses = time.time() - state["seconds"], []  # per step: {"loss": ..., and a GAN's parts}
     step = state["step"]
+    progress_every = max(1, config.val_every // 10)
     stop = config.steps if until is None else min(until, config.steps)
     with open(out / "log.jsonl", "a") as logfile:
         while step < stop:
             x, y = sampler.batch(step)
             batch_losses.append(objective.train_step(x, y))
             step += 1
+            if step % progress_every == 0 and step % config.val_every:  # a sign of life between validations
+                log(f"step {step}/{stop}, loss {batch_losses[-1]['loss']:.4g}, "
+                    f"{(time.time() - started - state['seconds']) / (step - state['step']):.2f} s/step")
             if step % config.val_every == 0 or step == stop:
                 entry = {"step": step, **{k: float(np.mean([b[k] for b in batch_losses])) for k in batch_losses[0]},
                          "seconds": round(time.time() - started, 1)}
