@@ -23,6 +23,10 @@ original, rate in bits per original pixel (mean over images per quality); BD-rat
 `benchmarks.analysis.bd`) against full-size Pillow JPEG and against srcodec's own payload.
 `--inner webp avif` adds those codecs at full size and as srcodec's payload (`srcodec.encode(...,
 codec=...)`, the same network), each compared with its own full-size curve.
+`--jpegli-decoder` adds the same Pillow files decoded by jpegli's decoder (`pyjpegli.decode`,
+its higher-precision reconstruction) instead of libjpeg-turbo: "jpeg@jpegli-dec" at full size and
+"srcodec+jpeg@jpegli-dec" (the payload decoded by jpegli, then `srcodec.restore` with the same
+network). Same bytes as "jpeg" and "srcodec+jpeg": only the decoded pixels differ.
 The full-size curves also run at `--low-qualities` (no network: cheap), where they reach
 srcodec's PSNR range: without them the BD-rates of srcodec against full-size JPEG are NaN.
 """
@@ -82,10 +86,23 @@ def srcodec_file(image: np.ndarray, quality: int, scale: int, model: str, name: 
     return container.pack(header, encode_with(name, resample.downsample(image, scale), quality))
 
 
-def measure(images, qualities, scale: int, model: str, low=(), inner=()) -> tuple[list[dict], dict[str, float]]:
+JPEGLI_DECODED = ("jpeg@jpegli-dec", "srcodec+jpeg@jpegli-dec")
+
+
+def decode_jpegli(data: bytes) -> np.ndarray:
+    """A JPEG decoded by jpegli's decoder (HxWx3 uint8)."""
+    import pyjpegli
+
+    rgb, width, height = pyjpegli.decode(data)
+    return np.frombuffer(rgb, np.uint8).reshape(height, width, 3)
+
+
+def measure(images, qualities, scale: int, model: str, low=(), inner=(),
+            jpegli_decoder: bool = False) -> tuple[list[dict], dict[str, float]]:
     """Result rows (codec, image, quality, bpp, psnr_rgb) for every curve (the full-size ones
     also at the `low` qualities), and each encoder's seconds spent coding full-size images.
-    `inner`: other codecs (webp, avif), each at full size and as srcodec's payload."""
+    `inner`: other codecs (webp, avif), each at full size and as srcodec's payload.
+    `jpegli_decoder`: also the `JPEGLI_DECODED` curves (Pillow's files, jpegli's decoder)."""
     rows, seconds = [], dict.fromkeys(ENCODERS, 0.0)
     for i, image in enumerate(images):
         pixels = image.shape[0] * image.shape[1]
@@ -107,11 +124,17 @@ def measure(images, qualities, scale: int, model: str, low=(), inner=()) -> tupl
                 decoded = jpeg.decode(data)  # Pillow
                 rows.append({"codec": name, "image": i, "quality": q, "bpp": 8 * len(data) / pixels,
                              "psnr_rgb": metrics.psnr_rgb(image, decoded)})
+                jpegli_too = jpegli_decoder and name == "jpeg"
+                if jpegli_too:
+                    rows.append({**rows[-1], "codec": JPEGLI_DECODED[0], "psnr_rgb": metrics.psnr_rgb(image, decode_jpegli(data))})
                 if q not in qualities:
                     continue
                 blob = srcodec_file(image, q, scale, model, name)
                 rows.append({"codec": f"srcodec+{name}", "image": i, "quality": q, "bpp": 8 * len(blob) / pixels,
                              "psnr_rgb": metrics.psnr_rgb(image, srcodec.decode(blob))})
+                if jpegli_too:
+                    restored = srcodec.restore(decode_jpegli(container.unpack(blob)[1]), scale=scale, model=model)
+                    rows.append({**rows[-1], "codec": JPEGLI_DECODED[1], "psnr_rgb": metrics.psnr_rgb(image, restored)})
     return rows, seconds
 
 
@@ -123,6 +146,7 @@ def print_table(rows: list[dict], seconds: dict[str, float], count: int, inner=(
     for r in rows:
         mean[(r["codec"], r["quality"])].append((r["bpp"], r["psnr_rgb"]))
     names = [*ENCODERS, *(f"srcodec+{n}" for n in ENCODERS)] + [n for c in inner for n in (c, f"srcodec+{c}")]
+    names += [n for n in JPEGLI_DECODED if n in curves]
     qualities = sorted({q for _, q in mean})
     print("| curve | " + " | ".join(f"q{q} bpp / dB" for q in qualities)
           + " | BD-rate vs jpeg | BD-rate vs srcodec+jpeg | vs its codec at full size | full-size encode ms |")
@@ -160,15 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="srresnet-x2-codec")
     parser.add_argument("--inner", nargs="*", default=[], choices=["webp", "avif"],
                         help="also these codecs, at full size and as srcodec's payload")
+    parser.add_argument("--jpegli-decoder", action="store_true", help="also Pillow's files decoded by jpegli's decoder")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"benchmarks.payload: {args.data} not found", file=sys.stderr)
         return 2
     images = [im for im in load_set(args.data) if im.ndim == 3][: args.images]  # jpegli takes RGB only
     start = time.perf_counter()
-    rows, seconds = measure(images, args.qualities, args.scale, args.model, args.low_qualities, args.inner)
+    rows, seconds = measure(images, args.qualities, args.scale, args.model, args.low_qualities, args.inner,
+                           args.jpegli_decoder)
     print(f"RGB-PSNR, {args.data.name} (first {len(images)} colour images), srcodec x{args.scale} {args.model}; "
-          "mean bpp / mean dB per quality; every file decoded by Pillow (libjpeg-turbo)\n")
+          "mean bpp / mean dB per quality; every file decoded by Pillow (libjpeg-turbo) unless marked @jpegli-dec\n")
     print_table(rows, seconds, len(images), args.inner)
     print(f"\n{versions()}\n{time.perf_counter() - start:.0f} s")
     return 0

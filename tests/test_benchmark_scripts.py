@@ -165,6 +165,14 @@ def test_payload_table_has_every_curve_and_bd_rates(photo, capsys):
     table = capsys.readouterr().out.splitlines()
     assert [line.split(" | ")[0] for line in table[-2:]] == ["| webp", "| srcodec+webp"]
     assert table[-1].split(" | ")[-2].endswith("%")  # srcodec on a WebP payload against full-size WebP
+    rows, seconds = payload.measure([photo], [30, 60], 2, "bicubic", low=[10], jpegli_decoder=True)
+    by = {(r["codec"], r["quality"]): r for r in rows}
+    for plain, other in (("jpeg", "jpeg@jpegli-dec"), ("srcodec+jpeg", "srcodec+jpeg@jpegli-dec")):
+        for q in (30, 60):  # the same bytes, another decoder
+            assert by[(other, q)]["bpp"] == by[(plain, q)]["bpp"] and by[(other, q)]["psnr_rgb"] != by[(plain, q)]["psnr_rgb"]
+    payload.print_table(rows, seconds, 1)
+    assert [line.split(" | ")[0] for line in capsys.readouterr().out.splitlines()[-2:]] == [
+        "| jpeg@jpegli-dec", "| srcodec+jpeg@jpegli-dec"]
 
 
 def test_the_throughput_table_times_every_way(tmp_path, photo, capsys):
