@@ -243,11 +243,11 @@ def test_an_adversarial_run_resumes_with_its_discriminator(data, tmp_path, vgg16
 
 
 def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
-    """Johnson's objective: VGG16 relu2_2 features plus the total variation of the output (and
-    here a per-pixel term); a run cut in two and resumed ends where a straight run does, and
-    logs every term."""
+    """Johnson's objective: VGG16 features (here relu1_2 and relu2_2 together) plus the total
+    variation of the output (and here a per-pixel term); a run cut in two and resumed ends where
+    a straight run does, and logs every term."""
     config = tiny_config(model_id="tiny-johnson", family="johnson", net={"blocks": 1, "filters": 4}, scales=(2,),
-                         patch=12, loss="vgg:block2_conv2", content_weight=1e-4, tv_weight=10.0,
+                         patch=12, loss="vgg:block1_conv2+block2_conv2", content_weight=1e-4, tv_weight=10.0,
                          pixel_weight=0.5, objective="perception", steps=4, val_every=2)
     cut = tmp_path / "cut"
     assert train.train(config, data, cut, log=lambda m: None, until=2) is None
@@ -257,6 +257,18 @@ def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
     assert max(np.abs(a - b).max() for a, b in zip(_trained_weights(resumed, cut), _trained_weights(resumed, tmp_path / "straight"))) < 1e-6
     log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
     assert set(log[-1]) >= {"loss", "tv", "pixel"} and 0 < 10.0 * log[-1]["tv"] + 0.5 * log[-1]["pixel"] < log[-1]["loss"]
+
+
+def test_stacked_features_weigh_every_layer_equally():
+    from srcodec.train import losses
+
+    rng = np.random.default_rng(0)
+    a = [rng.normal(size=(2, 8, 8, 3)).astype(np.float32), rng.normal(size=(2, 4, 4, 6)).astype(np.float32)]
+    b = [rng.normal(size=m.shape).astype(np.float32) + k for k, m in enumerate(a)]  # the second map differs ~4x more
+    layer = losses.stacked()
+    stacked_mse = np.mean((np.asarray(layer(a)) - np.asarray(layer(b))) ** 2)
+    assert np.asarray(layer(a)).shape == (2, 8 * 8 * 3 + 4 * 4 * 6)
+    assert np.isclose(stacked_mse, np.mean([np.mean((x - y) ** 2) for x, y in zip(a, b)]), rtol=1e-5)
 
 
 def test_total_variation_is_the_mean_squared_neighbour_difference():

@@ -28,7 +28,7 @@ class TrainConfig:
     patch: int = 41
     batch: int = 64
     steps: int = 5000
-    loss: str = "mse"  # content loss: "mse", "l1", or "vgg:<layer>" (VGG16 features; see `losses`)
+    loss: str = "mse"  # content loss: "mse", "l1", or "vgg:<layer>[+<layer>...]" (VGG16 features; see `losses`)
     content_weight: float = 1.0  # its weight (SRGAN scales VGG features by 1/12.75: 0.00615 on their MSE)
     tv_weight: float = 0.0  # > 0: plus this x the total variation of the output (Johnson's regulariser)
     pixel_weight: float = 0.0  # > 0 with a feature loss: plus this x the per-pixel MSE (anchors colours and flat areas)

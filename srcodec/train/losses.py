@@ -24,6 +24,8 @@ def feature_extractor(content: str):
     """For content loss "vgg:<layer>" (e.g. "vgg:block2_conv2", Johnson's relu2_2, or
     "vgg:block5_conv3", the deepest VGG16 block for SRGAN): a frozen Keras model mapping RGB in
     0..1 to that layer's activations, VGG16's preprocessing included. None for a pixel loss.
+    Several layers, "vgg:block1_conv2+block2_conv2": one vector per image, each layer's part
+    scaled so that the vector's MSE is the mean of the layers' MSEs (`stacked`).
     The weights come from `srcodec.perceptual` (``SRCODEC_VGG16``)."""
     if content in PIXEL_LOSSES or content == CROSS_ENTROPY:
         return None
@@ -33,15 +35,36 @@ def feature_extractor(content: str):
 
     from srcodec import perceptual
 
-    layer = content[len(FEATURE_PREFIX) :]
-    vgg = perceptual.feature_net((layer,))
+    layers = tuple(content[len(FEATURE_PREFIX) :].split("+"))
+    vgg = perceptual.feature_net(layers)
     mean = keras.ops.convert_to_tensor(perceptual.CAFFE_MEAN_BGR)
     x = inputs = keras.Input((None, None, 3))
     x = keras.ops.flip(x * 255.0, axis=-1) - mean  # RGB 0..1 -> caffe BGR
     features = vgg(x)
-    model = keras.Model(inputs, features[0] if isinstance(features, (list, tuple)) else features, name=f"vgg_{layer}")
+    features = list(features) if isinstance(features, (list, tuple)) else [features]
+    output = features[0] if len(features) == 1 else stacked()(features)
+    model = keras.Model(inputs, output, name="vgg_" + "_".join(layers))
     model.trainable = False
     return model
+
+
+def stacked():
+    """A layer taking a list of feature maps (N x H_l x W_l x C_l) to one N x sum(H_l W_l C_l)
+    vector, each map's part multiplied by sqrt(total / (count x its size)): the MSE of two such
+    vectors is the unweighted mean of the maps' MSEs, whatever their resolutions."""
+    import keras
+
+    class Stacked(keras.layers.Layer):
+        def call(self, maps):
+            flat = [keras.ops.reshape(m, (keras.ops.shape(m)[0], -1)) for m in maps]
+            sizes = [keras.ops.cast(keras.ops.shape(f)[1], "float32") for f in flat]
+            total = sum(sizes)
+            return keras.ops.concatenate([f * keras.ops.sqrt(total / (len(flat) * n)) for f, n in zip(flat, sizes)], axis=1)
+
+        def compute_output_shape(self, shapes):
+            return (shapes[0][0], None)
+
+    return Stacked(name="stacked_features")
 
 
 def total_variation(y_true, y_pred):
