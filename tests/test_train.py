@@ -254,7 +254,7 @@ def test_a_feature_loss_run_with_total_variation_resumes(data, tmp_path, vgg16):
     resumed = json.loads(train.train(config, data, cut, log=lambda m: None).read_text())
     straight = json.loads(train.train(config, data, tmp_path / "straight", log=lambda m: None).read_text())
     assert resumed["objective"] == "perception" and resumed["config"] == straight["config"]
-    assert max(np.abs(a - b).max() for a, b in zip(_trained_weights(resumed, cut), _trained_weights(resumed, tmp_path / "straight"))) < 1e-6
+    assert max(np.abs(a - b).max() for a, b in zip(_trained_weights(resumed, cut), _trained_weights(straight, tmp_path / "straight"))) < 1e-6
     log = [json.loads(line) for line in (cut / "log.jsonl").read_text().splitlines()]
     assert set(log[-1]) >= {"loss", "tv", "pixel"} and 0 < 10.0 * log[-1]["tv"] + 0.5 * log[-1]["pixel"] < log[-1]["loss"]
 
