@@ -12,3 +12,15 @@ def current_models() -> list[str]:
     from srcodec import zoo
 
     return [r.id for r in zoo.list_models(superseded=False)]
+
+
+DEFAULT_MODELS_HELP = "default: bicubic and the default model of every scale, what model='auto' decodes with"
+
+
+def default_models() -> list[str]:
+    """The RD sweep's default: what srcodec users get (`model="auto"`), and bicubic beside it.
+    The other models (research, perceptual, sampled ones: PixelCNN takes ~26 s a decode) are
+    swept when named."""
+    from srcodec import zoo
+
+    return [r.id for r in zoo.list_models(superseded=False) if r.id == "bicubic" or r.default]

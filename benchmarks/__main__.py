@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import CURRENT_MODELS_HELP, current_models, report, sweep
+from benchmarks import DEFAULT_MODELS_HELP, default_models, report, sweep
 from srcodec import demo, images
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                              "a decode per scale searched a setting)")
     parser.add_argument("--codecs", nargs="*", default=[c for c in sweep.BASELINES if encoders.get(c).available],
                         choices=sweep.BASELINES, help="baseline codecs (default: all available)")
-    parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({CURRENT_MODELS_HELP})")
+    parser.add_argument("--models", nargs="*", default=None, help=f"zoo models for srcodec ({DEFAULT_MODELS_HELP})")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes (Ray: CPUs of the local Ray)")
     parser.add_argument("--engine", choices=sweep.ENGINES, default="process",
                         help="process: a local process pool (default); ray: Ray tasks (pip install 'srcodec[ray]')")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         images = collect(args.images)
-        models = args.models if args.models is not None else current_models()
+        models = args.models if args.models is not None else default_models()
         families = {m: (srcodec.zoo.get(m).family, srcodec.zoo.get(m).objective) for m in models}
     except (FileNotFoundError, srcodec.SrcodecError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)

@@ -185,3 +185,11 @@ def test_the_throughput_table_times_every_way(tmp_path, photo, capsys):
     table = capsys.readouterr().out
     assert "decoded by srresnet-x2-codec" in table
     assert len([line for line in table.splitlines() if line.startswith("| ") and "MP/s" not in line]) == 3
+
+
+def test_the_sweep_measures_what_auto_decodes_with_and_bicubic():
+    from benchmarks import default_models
+
+    autos = {srcodec.zoo.resolve("auto", scale, quality=40).id for scale in (1, 2, 3, 4)}
+    assert set(default_models()) == autos | {"bicubic"}
+    assert "pixelcnn-x2-codec" not in default_models()  # a sampled model: ~26 s a decode
