@@ -57,22 +57,24 @@ def test_vdsr_clean_v2_beats_bicubic_and_the_model_it_supersedes(crop, scale, me
     assert gain > _clean_gain("vdsr-y-clean", crop, scale) + 0.3  # measured +0.5..+0.8
 
 
-@pytest.mark.parametrize(("model_id", "measured"),
-                         [("vdsr-y-codec", 0.53), ("vdsr-y-x2-codec", 0.91), ("srresnet-x2-codec", 1.11)])
-def test_codec_aware_networks_beat_the_bicubic_decoder_on_real_files(crop, model_id, measured):
+@pytest.mark.parametrize(("model_id", "scale", "measured"),
+                         [("vdsr-y-codec", 2, 0.53), ("vdsr-y-x2-codec", 2, 0.91), ("srresnet-x2-codec", 2, 1.11),
+                          ("srresnet-x3-codec", 3, 0.68)])
+def test_codec_aware_networks_beat_the_bicubic_decoder_on_real_files(crop, model_id, scale, measured):
     from benchmarks.codec_table import decode_as
 
     if model_id not in SHIPPED:
         pytest.skip("model not shipped")
-    blob = srcodec.encode(crop, scale=2, quality=40, model="bicubic")
+    blob = srcodec.encode(crop, scale=scale, quality=40, model="bicubic")
     gain = metrics.psnr_rgb(crop, decode_as(blob, model_id)) - metrics.psnr_rgb(crop, srcodec.decode(blob))
     assert gain > measured - 0.2  # dB on this crop, measured when the model shipped
 
 
-@pytest.mark.skipif("srresnet-x2-codec" not in SHIPPED, reason="model not shipped")
-def test_the_x2_specialist_is_the_default_at_x2(crop):
-    assert srcodec.inspect(srcodec.encode(crop, scale=2)).model == "srresnet-x2-codec"
-    assert srcodec.inspect(srcodec.encode(crop, scale=3)).model == "vdsr-y-codec"
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_each_scale_has_its_srresnet_as_default(crop, scale):
+    if f"srresnet-x{scale}-codec" not in SHIPPED:
+        pytest.skip("model not shipped")
+    assert srcodec.inspect(srcodec.encode(crop, scale=scale)).model == f"srresnet-x{scale}-codec"
 
 
 @pytest.mark.skipif("vdsr-y-x1-codec-v2" not in SHIPPED, reason="model not shipped")
