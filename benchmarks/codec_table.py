@@ -10,7 +10,8 @@ Y-PSNR (studio Y, no crop) of the same pictures: luma networks change luma only,
 gain in Y is what the network did, and the gap to their RGB gain is the chroma that both
 decoders take from bicubic upsampling.
 Table 2: scale 1 (artifact removal on a full-size JPEG): Y-PSNR (studio Y, no crop) of plain
-JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1.
+JPEG decoding (the `bicubic` model at scale 1) and of each model that serves scale 1; left
+out when no listed model but `bicubic` serves scale 1, or with an empty ``--artifact-qualities``.
 With ``--perceptual``, table 1's pictures are also scored with SSIMULACRA2 (higher is better) and
 the VGG16 feature distance (lower is better; `srcodec.perceptual`): equal bytes, since every
 model decodes the same file. ``--limit N`` takes the set's first N images by name (the
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=current_models(), help=CURRENT_MODELS_HELP)
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--qualities", nargs="+", type=int, default=[20, 40, 60, 80])
-    parser.add_argument("--artifact-qualities", nargs="+", type=int, default=[10, 20, 30, 40])
+    parser.add_argument("--artifact-qualities", nargs="*", type=int, default=[10, 20, 30, 40],
+                        help="qualities of table 2 (scale 1); none: no table 2")
     parser.add_argument("--perceptual", action="store_true", help="also SSIMULACRA2 and the VGG16 feature distance")
     parser.add_argument("--limit", type=int, help="only the set's first N images by name")
     parser.add_argument("--update-zoo", action="store_true", help="write the results into the shipped models' records")
@@ -98,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table("SSIMULACRA2 of the same pictures (higher is better)", coded["ssimulacra2"], args.models, args.qualities)
         print_table("VGG16 feature distance of the same pictures (LPIPS formula, uniform weights; lower is better)",
                     coded["vgg"], args.models, args.qualities)
-    y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
-    print_table(f"Y-PSNR (dB), {set_name}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
+    y = {}
+    if args.artifact_qualities and any(m != "bicubic" and 1 in zoo.get(m).scales for m in args.models):
+        y = sweep(images, args.models, args.artifact_qualities, 1, {"y": metrics.psnr_y})["y"]
+        print_table(f"Y-PSNR (dB), {set_name}, scale 1 (bicubic = plain JPEG decoding)", y, args.models, args.artifact_qualities)
     if args.update_zoo:
         for model in args.models:
             scores = {f"{set_name}_x{args.scale}_q{q}_rgb_psnr": round(v, 3) for (m, q), v in rgb.items() if m == model}

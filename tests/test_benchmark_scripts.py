@@ -193,3 +193,20 @@ def test_the_sweep_measures_what_auto_decodes_with_and_bicubic():
     autos = {srcodec.zoo.resolve("auto", scale, quality=40).id for scale in (1, 2, 3, 4)}
     assert set(default_models()) == autos | {"bicubic"}
     assert "pixelcnn-x2-codec" not in default_models()  # a sampled model: ~26 s a decode
+
+
+def test_codec_table_leaves_out_the_scale_1_table_when_no_model_serves_scale_1(tiny_model, photo, tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "set5").mkdir()
+    Image.fromarray(photo).save(tmp_path / "set5" / "a.png")
+    args = ["--data", str(tmp_path), "--set", "set5", "--qualities", "30", "--artifact-qualities", "30", "--models"]
+    assert codec_table.main(args + ["bicubic", "tiny-srcnn"]) == 0
+    assert "scale 1" not in capsys.readouterr().out
+    srcodec.register_model("tiny-x1", tiny_model.weights, family="srcnn", scales=[1, 2], config=tiny_model.config)
+    try:
+        assert codec_table.main(args + ["bicubic", "tiny-x1"]) == 0
+    finally:
+        srcodec.unregister_model("tiny-x1")
+    out = capsys.readouterr().out
+    assert "scale 1 (bicubic = plain JPEG decoding)" in out and "tiny-x1" in out.split("scale 1")[1]
